@@ -1,0 +1,7 @@
+export { readSharedJson, readSharedText, sharedDir, sharedPath } from './shared.js';
+export {
+  acquireWebGPUForTests,
+  REQUIRE_WEBGPU_ENV,
+  type WebGPUAvailability,
+  webgpuRequired,
+} from './webgpu-policy.js';
