@@ -1,8 +1,10 @@
 /**
- * The Node entry: everything from the browser entry, with WebGPU supplied by Dawn through the
- * `webgpu` package when the caller passes no GPU object.
+ * @llama-ts/kernels, Node entry: everything from the browser entry, with WebGPU supplied by Dawn
+ * (the `webgpu` package) when the caller passes no GPU object.
  */
 import { create, globals } from 'webgpu';
+import type { Backend } from './backend.js';
+import { type BackendOptions, createBackend as createWithGPU } from './index.js';
 import {
   requestWebGPUDevice as requestWithGPU,
   type WebGPUContext,
@@ -26,4 +28,8 @@ export function nodeGPU(): GPU {
 
 export function requestWebGPUDevice(options: WebGPUDeviceOptions = {}): Promise<WebGPUContext | undefined> {
   return requestWithGPU({ ...options, gpu: options.gpu ?? nodeGPU() });
+}
+
+export function createBackend(options: BackendOptions = {}): Promise<Backend> {
+  return createWithGPU({ ...options, gpu: options.gpu ?? (options.kind === 'cpu' ? undefined : nodeGPU()) });
 }

@@ -1,0 +1,40 @@
+import type { DType } from './dtype.js';
+import type { OpName, OpParams } from './ops/params.js';
+import type { Tensor } from './tensor.js';
+
+export type BackendKind = 'cpu' | 'webgpu';
+
+/**
+ * The whole contract between the ops and a device: allocate, write, read, dispatch, release.
+ * Ops validate shapes and compute parameters above this line; backends only run kernels.
+ *
+ * Work is recorded in order. On WebGPU, dispatches go into one command encoder that is submitted
+ * when something is read (or on `synchronize`), so a forward pass is a handful of submits.
+ */
+export interface Backend {
+  readonly kind: BackendKind;
+  /** One line naming the device, for logs. */
+  readonly description: string;
+  /**
+   * A new tensor. Its contents are unspecified unless `zeroed` is true: op outputs skip the fill
+   * because their kernels write every element.
+   */
+  allocate(dtype: DType, shape: readonly number[], options?: { zeroed?: boolean }): Tensor;
+  /** Replaces a tensor's storage bytes (laid out as `dtype.ts` describes, `byteSize` long). */
+  write(tensor: Tensor, bytes: Uint8Array): void;
+  /** The tensor's storage bytes, after all recorded work has run. */
+  read(tensor: Tensor): Promise<Uint8Array>;
+  /** Records one op (see `ops/params.ts` for each op's inputs, outputs and parameters). */
+  dispatch<Name extends OpName>(
+    op: Name,
+    inputs: readonly Tensor[],
+    outputs: readonly Tensor[],
+    params: OpParams[Name],
+  ): void;
+  /** Frees a tensor's storage (called by `Tensor.dispose`). */
+  release(tensor: Tensor): void;
+  /** Resolves when all recorded work has run. */
+  synchronize(): Promise<void>;
+  /** Frees the device; tensors of this backend are invalid afterwards. */
+  destroy(): void;
+}

@@ -1,0 +1,39 @@
+import type { Backend } from '../backend.js';
+import { byteSize, type DType, encodeAs, numElements } from '../dtype.js';
+import { KernelError } from '../errors.js';
+import type { Tensor } from '../tensor.js';
+
+/** A tensor holding `values` (converted or quantised to `dtype`). */
+export function fromArray(
+  backend: Backend,
+  values: Float32Array | Int32Array | readonly number[],
+  shape: readonly number[],
+  dtype: DType = 'f32',
+): Tensor {
+  const size = numElements(shape);
+  if (values.length !== size) {
+    throw new KernelError(
+      `fromArray: ${values.length} values do not fill shape [${shape.join(', ')}] (${size} elements)`,
+    );
+  }
+  if (dtype === 'q8_0' && (shape.at(-1) ?? 0) % 32 !== 0) {
+    throw new KernelError(`fromArray: q8_0 needs a last dimension that is a multiple of 32, got [${shape.join(', ')}]`);
+  }
+  const f32 = values instanceof Float32Array ? values : Float32Array.from(values);
+  return fromBytes(backend, encodeAs(dtype, f32), shape, dtype);
+}
+
+/** A tensor from storage bytes already in `dtype`'s layout (see dtype.ts). */
+export function fromBytes(backend: Backend, bytes: Uint8Array, shape: readonly number[], dtype: DType): Tensor {
+  const expected = byteSize(dtype, numElements(shape));
+  if (bytes.byteLength !== expected) {
+    throw new KernelError(`fromBytes: ${dtype}[${shape.join(', ')}] takes ${expected} bytes, got ${bytes.byteLength}`);
+  }
+  const tensor = backend.allocate(dtype, shape);
+  backend.write(tensor, bytes);
+  return tensor;
+}
+
+export function zeros(backend: Backend, shape: readonly number[], dtype: DType = 'f32'): Tensor {
+  return backend.allocate(dtype, shape, { zeroed: true });
+}

@@ -1,0 +1,55 @@
+import type { OpParams } from '../../ops/params.js';
+import type { Tensor } from '../../tensor.js';
+import { binding, type GpuDispatch, grid, type KernelContext } from '../kernel.js';
+
+const WORKGROUP = 256;
+
+/** A workgroup per row: threads sum squares over strided columns, reduce, then scale. */
+const RMS_NORM = /* wgsl */ `
+struct Params { rows: u32, dim: u32, eps: f32 }
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read> weight: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+@group(0) @binding(3) var<uniform> params: Params;
+var<workgroup> partial: array<f32, ${WORKGROUP}>;
+
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let r = wid.x + wid.y * nwg.x;
+  if (r >= params.rows) { return; }
+  let base = r * params.dim;
+  var sum = 0.0;
+  for (var i = lid; i < params.dim; i += ${WORKGROUP}u) { sum += x[base + i] * x[base + i]; }
+  partial[lid] = sum;
+  workgroupBarrier();
+  for (var stride = ${WORKGROUP / 2}u; stride > 0u; stride >>= 1u) {
+    if (lid < stride) { partial[lid] += partial[lid + stride]; }
+    workgroupBarrier();
+  }
+  let inverse = inverseSqrt(partial[0] / f32(params.dim) + params.eps);
+  for (var i = lid; i < params.dim; i += ${WORKGROUP}u) { y[base + i] = x[base + i] * inverse * weight[i]; }
+}`;
+
+export function rmsNorm(
+  [x, weight]: readonly Tensor[],
+  [y]: readonly Tensor[],
+  { rows, dim, eps }: OpParams['rmsNorm'],
+  context: KernelContext,
+): GpuDispatch[] {
+  return [
+    {
+      shader: RMS_NORM,
+      bindings: [
+        binding(x as Tensor, 'rmsNorm'),
+        binding(weight as Tensor, 'rmsNorm'),
+        binding(y as Tensor, 'rmsNorm'),
+      ],
+      uniforms: [
+        ['u32', rows],
+        ['u32', dim],
+        ['f32', eps],
+      ],
+      workgroups: grid(rows, context),
+    },
+  ];
+}
