@@ -27,7 +27,7 @@ export { attention, type CachePosition, kvWrite } from './ops/attention.js';
 export { fromArray, fromBytes, zeros } from './ops/create.js';
 export { add, swiglu } from './ops/elementwise.js';
 export { embedding } from './ops/embedding.js';
-export { matmul } from './ops/matmul.js';
+export { matmul, matmulSwiglu } from './ops/matmul.js';
 export { rmsNorm } from './ops/norm.js';
 export type { OpName, OpParams } from './ops/params.js';
 export {

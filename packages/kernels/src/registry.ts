@@ -5,7 +5,7 @@
 import * as attention from './cpu/kernels/attention.js';
 import * as elementwise from './cpu/kernels/elementwise.js';
 import { embedding } from './cpu/kernels/embedding.js';
-import { matmul } from './cpu/kernels/matmul.js';
+import { matmul, matmulSwiglu } from './cpu/kernels/matmul.js';
 import { rmsNorm } from './cpu/kernels/norm.js';
 import { rope } from './cpu/kernels/rope.js';
 import * as softmax from './cpu/kernels/softmax.js';
@@ -15,7 +15,7 @@ import type { WebGPUKernel } from './webgpu/kernel.js';
 import * as gpuAttention from './webgpu/kernels/attention.js';
 import * as gpuElementwise from './webgpu/kernels/elementwise.js';
 import { embedding as gpuEmbedding } from './webgpu/kernels/embedding.js';
-import { matmul as gpuMatmul } from './webgpu/kernels/matmul.js';
+import { matmul as gpuMatmul, matmulSwiglu as gpuMatmulSwiglu } from './webgpu/kernels/matmul.js';
 import { rmsNorm as gpuRmsNorm } from './webgpu/kernels/norm.js';
 import { rope as gpuRope } from './webgpu/kernels/rope.js';
 import * as gpuSoftmax from './webgpu/kernels/softmax.js';
@@ -33,6 +33,7 @@ export interface OpKernels<Name extends OpName> {
 
 export const OPS: { readonly [Name in OpName]: OpKernels<Name> } = {
   matmul: { cpu: matmul, webgpu: gpuMatmul },
+  matmulSwiglu: { cpu: matmulSwiglu, webgpu: gpuMatmulSwiglu },
   embedding: { cpu: embedding, webgpu: gpuEmbedding },
   rmsNorm: { cpu: rmsNorm, webgpu: gpuRmsNorm },
   rope: { cpu: rope, webgpu: gpuRope },

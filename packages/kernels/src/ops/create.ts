@@ -19,6 +19,15 @@ export function fromArray(
   if (dtype === 'q8_0' && (shape.at(-1) ?? 0) % 32 !== 0) {
     throw new KernelError(`fromArray: q8_0 needs a last dimension that is a multiple of 32, got [${shape.join(', ')}]`);
   }
+  if (dtype === 'i32') {
+    // Straight to Int32Array: going through f32 would round ids above 2^24.
+    const ints = values instanceof Int32Array ? values : Int32Array.from(values);
+    for (let i = 0; i < values.length; i++) {
+      if (ints[i] !== values[i])
+        throw new KernelError(`fromArray: i32 value ${values[i]} at index ${i} is not a 32-bit integer`);
+    }
+    return fromBytes(backend, new Uint8Array(ints.buffer, ints.byteOffset, ints.byteLength), shape, dtype);
+  }
   const f32 = values instanceof Float32Array ? values : Float32Array.from(values);
   return fromBytes(backend, encodeAs(dtype, f32), shape, dtype);
 }

@@ -12,6 +12,12 @@ export interface OpParams {
    */
   matmul: { M: number; N: number; K: number; weightDType: WeightDType };
   /**
+   * The feed-forward gate, fused: y = silu(x · w1ᵀ) ⊙ (x · w3ᵀ).
+   * inputs [x f32 [M, K], w1 weight [N, K], w3 weight [N, K] (same dtype)]; outputs [y f32 [M, N]].
+   * Equal to swiglu(matmul(x, w1), matmul(x, w3)) without writing the two intermediates.
+   */
+  matmulSwiglu: { M: number; N: number; K: number; weightDType: WeightDType };
+  /**
    * Row gather. inputs [table weight [V, D], ids i32 [T]]; outputs [y f32 [T, D]].
    * An id outside 0..V-1 gives a zero row (ids are checked before they reach a backend).
    */

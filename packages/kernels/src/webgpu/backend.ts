@@ -14,6 +14,8 @@ export interface WebGPUBackendOptions {
    * device's maxStorageBufferBindingSize; tests set it small to exercise splitting.
    */
   maxBindingSize?: number;
+  /** Features the kernels must not use even when the device has them (tests run both paths). */
+  disableFeatures?: readonly GPUFeatureName[];
 }
 
 const UNIFORM_ARENA_BYTES = 64 * 1024;
@@ -52,9 +54,12 @@ export class WebGPUBackend implements Backend {
       limits.maxStorageBufferBindingSize,
       limits.maxBufferSize,
     );
+    const usable = (feature: GPUFeatureName) => features.has(feature) && !options.disableFeatures?.includes(feature);
+    // The matrix-vector kernel shuffles across 8 lanes, so it needs subgroups of at least 8.
+    const subgroupMinSize = (context.adapter.info as { subgroupMinSize?: number }).subgroupMinSize ?? 0;
     this.kernelContext = {
-      shaderF16: features.has('shader-f16'),
-      subgroups: features.has('subgroups'),
+      shaderF16: usable('shader-f16'),
+      subgroups: usable('subgroups') && subgroupMinSize >= 8,
       maxWorkgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension,
       maxWorkgroupStorageSize: limits.maxComputeWorkgroupStorageSize,
       maxInvocationsPerWorkgroup: limits.maxComputeInvocationsPerWorkgroup,

@@ -1,3 +1,4 @@
+import { KernelError } from '../errors.js';
 import type { OpName, OpParams } from '../ops/params.js';
 import type { Tensor } from '../tensor.js';
 import type { GpuChunk, GpuStorage } from './storage.js';
@@ -6,7 +7,7 @@ import type { GpuChunk, GpuStorage } from './storage.js';
 export interface KernelContext {
   /** `shader-f16` is enabled: the shader may `enable f16;`. Every kernel also works without it. */
   shaderF16: boolean;
-  /** `subgroups` is enabled. Every kernel also works without it. */
+  /** `subgroups` is enabled and subgroups have at least 8 lanes. Every kernel also works without it. */
   subgroups: boolean;
   maxWorkgroupsPerDimension: number;
   maxWorkgroupStorageSize: number;
@@ -44,7 +45,7 @@ export function chunksOf(tensor: Tensor): GpuChunk[] {
 export function binding(tensor: Tensor, op: string): GPUBufferBinding {
   const chunks = chunksOf(tensor);
   if (chunks.length !== 1) {
-    throw new Error(`${op}: ${tensor} is split across ${chunks.length} buffers, which this op does not support`);
+    throw new KernelError(`${op}: ${tensor} is split across ${chunks.length} buffers, which this op does not support`);
   }
   const chunk = chunks[0] as GpuChunk;
   return { buffer: chunk.buffer, offset: 0, size: chunk.byteLength };

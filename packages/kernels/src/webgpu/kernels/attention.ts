@@ -1,3 +1,4 @@
+import { KernelError } from '../../errors.js';
 import type { OpParams } from '../../ops/params.js';
 import type { Tensor } from '../../tensor.js';
 import { binding, type GpuDispatch, grid, type KernelContext } from '../kernel.js';
@@ -141,8 +142,9 @@ export function attention(
   p: OpParams['attention'],
   context: KernelContext,
 ): GpuDispatch[] {
-  if (p.headDim > MAX_HEAD_DIM)
-    throw new Error(`attention: head_dim ${p.headDim} exceeds the WebGPU kernel's ${MAX_HEAD_DIM}`);
+  if (p.headDim > MAX_HEAD_DIM) {
+    throw new KernelError(`attention: head_dim ${p.headDim} exceeds the WebGPU kernel's maximum of ${MAX_HEAD_DIM}`);
+  }
   return [
     {
       shader: ATTENTION,

@@ -2,73 +2,125 @@ import type { WeightDType } from '../../dtype.js';
 import type { OpParams } from '../../ops/params.js';
 import type { Tensor } from '../../tensor.js';
 import { binding, chunksOf, type GpuDispatch, grid, type KernelContext } from '../kernel.js';
-import { scalesWord, weightLoader } from './weights.js';
+import type { GpuChunk } from '../storage.js';
+import { quadWeightLoader, scalesWord, weightLoader } from './weights.js';
 
 /**
- * y = x · wᵀ, one dispatch per weight chunk (a chunk holds weight rows n_offset..n_offset+n_count).
- * Decode (M = 1) is bandwidth-bound: a workgroup per output, threads stride over K and reduce.
- * Prefill (M > 1) is compute-bound: 32 x 32 output tiles, K in steps of 16 through workgroup
- * memory, each of the 16 x 16 threads computing a 2 x 2 block.
+ * The matmul family: y = x · wᵀ, and its gated form y = silu(x · w1ᵀ) ⊙ (x · w3ᵀ), which
+ * computes Llama's feed-forward gate and up projections in one pass over x with the SiLU-multiply
+ * in the epilogue (the two [M, hidden] intermediates are never written). One dispatch per weight
+ * chunk; a chunk holds weight rows n_offset..n_offset+n_count.
+ *
+ * Decode (M = 1) is bound by reading the weights once: 8 lanes share a row, each reading a quad of
+ * 4 weights (16 bytes of f32) at a time so a row streams in contiguous 128-byte runs, then the
+ * lanes sum with subgroup shuffles (or through workgroup memory without the subgroups feature).
+ *
+ * Prefill (M > 1) is bound by arithmetic: 64 x 64 output tiles, K in steps of 16 through
+ * workgroup memory, each of 16 x 16 threads holding a 4 x 4 block of sums in registers.
  */
-const PARAMS = `struct Params { M: u32, N: u32, K: u32, n_offset: u32, n_count: u32, scales_word: u32 }`;
+const PARAMS = 'struct Params { M: u32, N: u32, K: u32, n_offset: u32, n_count: u32, scales_word: u32 }';
 
-const VECTOR_WORKGROUP = 256;
+const LANES = 8;
+const ROWS_PER_GROUP = 8;
+const TILE = 64;
+const TILE_K = 16;
+const THREAD_TILE = 4;
 
-function matvecShader(dtype: WeightDType): string {
-  const { declaration, load } = weightLoader(dtype);
-  return /* wgsl */ `
-${PARAMS}
-@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read> w: ${declaration};
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;
-@group(0) @binding(3) var<uniform> params: Params;
-var<workgroup> partial: array<f32, ${VECTOR_WORKGROUP}>;
+interface Variant {
+  dtype: WeightDType;
+  gated: boolean;
+}
 
-${load}
+/** Bindings: x, w (or w1 and w3 when gated), y, params. */
+function bindings(v: Variant, xType: string, wType: string): string {
+  const weights = v.gated
+    ? `@group(0) @binding(1) var<storage, read> w: ${wType};
+@group(0) @binding(2) var<storage, read> w3: ${wType};`
+    : `@group(0) @binding(1) var<storage, read> w: ${wType};`;
+  const next = v.gated ? 3 : 2;
+  return `${PARAMS}
+@group(0) @binding(0) var<storage, read> x: ${xType};
+${weights}
+@group(0) @binding(${next}) var<storage, read_write> y: array<f32>;
+@group(0) @binding(${next + 1}) var<uniform> params: Params;`;
+}
 
-@compute @workgroup_size(${VECTOR_WORKGROUP})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let n = wid.x + wid.y * nwg.x;          // row of this weight chunk
-  if (n >= params.n_count) { return; }     // uniform per workgroup: safe before the barriers
-  let row = n * params.K;
-  var sum = 0.0;
-  for (var k = lid; k < params.K; k += ${VECTOR_WORKGROUP}u) {
-    sum += x[k] * load_w(row + k);
-  }
-  partial[lid] = sum;
+const SILU = 'fn silu(z: f32) -> f32 { return z / (1.0 + exp(-z)); }';
+
+function matvecShader(v: Variant, quads: boolean, subgroups: boolean): string {
+  const loader = quads ? quadWeightLoader(v.dtype) : weightLoader(v.dtype);
+  const loader3 = quads ? quadWeightLoader(v.dtype, 'w3') : weightLoader(v.dtype, 'w3');
+  const loadFn = quads ? 'load_w4' : 'load_w';
+  const step = (sum: string, load: string) =>
+    quads
+      ? `${sum} += dot(x[q], ${load}(row * (params.K / 4u) + q));`
+      : `${sum} += x[k] * ${load}(row * params.K + k);`;
+  const loop = quads
+    ? `for (var q = lane; q < params.K / 4u; q += ${LANES}u)`
+    : `for (var k = lane; k < params.K; k += ${LANES}u)`;
+  const reduce = (sum: string, scratch: string) =>
+    subgroups
+      ? `${sum} += subgroupShuffleXor(${sum}, 1u);
+  ${sum} += subgroupShuffleXor(${sum}, 2u);
+  ${sum} += subgroupShuffleXor(${sum}, 4u);`
+      : `${scratch}[lid] = ${sum};
   workgroupBarrier();
-  for (var stride = ${VECTOR_WORKGROUP / 2}u; stride > 0u; stride >>= 1u) {
-    if (lid < stride) { partial[lid] += partial[lid + stride]; }
-    workgroupBarrier();
+  if (lane == 0u) { for (var i = 1u; i < ${LANES}u; i++) { ${sum} += ${scratch}[lid + i]; } }`;
+  return /* wgsl */ `${subgroups ? 'enable subgroups;' : ''}
+${bindings(v, quads ? 'array<vec4f>' : 'array<f32>', loader.declaration)}
+${subgroups ? '' : `var<workgroup> partial: array<f32, ${LANES * ROWS_PER_GROUP}>;`}
+${subgroups || !v.gated ? '' : `var<workgroup> partial3: array<f32, ${LANES * ROWS_PER_GROUP}>;`}
+
+${loader.load}
+${v.gated ? loader3.load.replace(`fn ${loadFn}(`, `fn ${loadFn}_3(`) : ''}
+${SILU}
+
+@compute @workgroup_size(${LANES * ROWS_PER_GROUP})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let n = (wid.x + wid.y * nwg.x) * ${ROWS_PER_GROUP}u + lid / ${LANES}u;
+  let lane = lid % ${LANES}u;
+  // Rows past the end compute a copy of the last row and do not store it: every lane must reach
+  // the reduction (barriers and shuffles need uniform control flow).
+  let row = min(n, params.n_count - 1u);
+  var sum = 0.0;
+  var sum3 = 0.0;
+  ${loop} {
+    ${step('sum', loadFn)}
+    ${v.gated ? step('sum3', `${loadFn}_3`) : ''}
   }
-  if (lid == 0u) { y[params.n_offset + n] = partial[0]; }
+  ${reduce('sum', 'partial')}
+  ${v.gated ? reduce('sum3', 'partial3') : ''}
+  if (lane == 0u && n < params.n_count) { y[params.n_offset + n] = ${v.gated ? 'silu(sum) * sum3' : 'sum'}; }
 }`;
 }
 
-const TILE = 32;
-const TILE_K = 16;
-
-function tiledShader(dtype: WeightDType): string {
-  const { declaration, load } = weightLoader(dtype);
+function tiledShader(v: Variant): string {
+  const loader = weightLoader(v.dtype);
+  const loader3 = weightLoader(v.dtype, 'w3');
+  const tile = (name: string) => `var<workgroup> ${name}: array<array<f32, ${TILE_K}>, ${TILE}>;`;
+  const accumulate = (acc: string, tileName: string) => `
+      for (var i = 0u; i < ${THREAD_TILE}u; i++) { b[i] = ${tileName}[lid.x * ${THREAD_TILE}u + i][c]; }
+      for (var i = 0u; i < ${THREAD_TILE}u; i++) {
+        for (var j = 0u; j < ${THREAD_TILE}u; j++) { ${acc}[i][j] += a[i] * b[j]; }
+      }`;
   return /* wgsl */ `
-${PARAMS}
-@group(0) @binding(0) var<storage, read> x: array<f32>;
-@group(0) @binding(1) var<storage, read> w: ${declaration};
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;
-@group(0) @binding(3) var<uniform> params: Params;
-var<workgroup> x_tile: array<array<f32, ${TILE_K}>, ${TILE}>;
-var<workgroup> w_tile: array<array<f32, ${TILE_K}>, ${TILE}>;
+${bindings(v, 'array<f32>', loader.declaration)}
+${tile('x_tile')}
+${tile('w_tile')}
+${v.gated ? tile('w3_tile') : ''}
 
-${load}
+${loader.load}
+${v.gated ? loader3.load.replace('fn load_w(', 'fn load_w_3(') : ''}
+${SILU}
 
-@compute @workgroup_size(16, 16)
+@compute @workgroup_size(${TILE / THREAD_TILE}, ${TILE / THREAD_TILE})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u, @builtin(local_invocation_index) li: u32) {
   let m0 = wid.y * ${TILE}u;
   let n0 = wid.x * ${TILE}u;
-  var acc = array<f32, 4>(0.0, 0.0, 0.0, 0.0);
+  var acc: array<array<f32, ${THREAD_TILE}>, ${THREAD_TILE}>;
+  var acc3: array<array<f32, ${THREAD_TILE}>, ${THREAD_TILE}>;
   for (var k0 = 0u; k0 < params.K; k0 += ${TILE_K}u) {
-    // 256 threads load the 32 x 16 tiles of x and w, two elements each.
-    for (var e = li; e < ${TILE * TILE_K}u; e += 256u) {
+    for (var e = li; e < ${TILE * TILE_K}u; e += ${(TILE / THREAD_TILE) ** 2}u) {
       let r = e / ${TILE_K}u;
       let c = e % ${TILE_K}u;
       let k = k0 + c;
@@ -76,61 +128,104 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
       let n = n0 + r;
       x_tile[r][c] = select(0.0, x[m * params.K + k], m < params.M && k < params.K);
       w_tile[r][c] = select(0.0, load_w(n * params.K + k), n < params.n_count && k < params.K);
+      ${v.gated ? 'w3_tile[r][c] = select(0.0, load_w_3(n * params.K + k), n < params.n_count && k < params.K);' : ''}
     }
     workgroupBarrier();
     for (var c = 0u; c < ${TILE_K}u; c++) {
-      let a0 = x_tile[lid.y * 2u][c];
-      let a1 = x_tile[lid.y * 2u + 1u][c];
-      let b0 = w_tile[lid.x * 2u][c];
-      let b1 = w_tile[lid.x * 2u + 1u][c];
-      acc[0] += a0 * b0;
-      acc[1] += a0 * b1;
-      acc[2] += a1 * b0;
-      acc[3] += a1 * b1;
+      var a: array<f32, ${THREAD_TILE}>;
+      var b: array<f32, ${THREAD_TILE}>;
+      for (var i = 0u; i < ${THREAD_TILE}u; i++) { a[i] = x_tile[lid.y * ${THREAD_TILE}u + i][c]; }
+      ${accumulate('acc', 'w_tile')}
+      ${v.gated ? accumulate('acc3', 'w3_tile') : ''}
     }
     workgroupBarrier();
   }
-  for (var i = 0u; i < 4u; i++) {
-    let m = m0 + lid.y * 2u + i / 2u;
-    let n = n0 + lid.x * 2u + i % 2u;
-    if (m < params.M && n < params.n_count) { y[m * params.N + params.n_offset + n] = acc[i]; }
+  for (var i = 0u; i < ${THREAD_TILE}u; i++) {
+    for (var j = 0u; j < ${THREAD_TILE}u; j++) {
+      let m = m0 + lid.y * ${THREAD_TILE}u + i;
+      let n = n0 + lid.x * ${THREAD_TILE}u + j;
+      if (m < params.M && n < params.n_count) {
+        y[m * params.N + params.n_offset + n] = ${v.gated ? 'silu(acc[i][j]) * acc3[i][j]' : 'acc[i][j]'};
+      }
+    }
   }
 }`;
 }
 
 const shaders = new Map<string, string>();
-function cached(key: string, build: () => string): string {
+
+function shaderFor(v: Variant, M: number, K: number, context: KernelContext): string {
+  const vector = M === 1;
+  const quads = K % 4 === 0;
+  const key = `${v.dtype}-${v.gated}-${vector ? `vec-${quads}-${context.subgroups}` : 'tiled'}`;
   let shader = shaders.get(key);
   if (!shader) {
-    shader = build();
+    shader = vector ? matvecShader(v, quads, context.subgroups) : tiledShader(v);
     shaders.set(key, shader);
   }
   return shader;
 }
 
-export function matmul(
-  [x, w]: readonly Tensor[],
-  [y]: readonly Tensor[],
-  { M, N, K, weightDType }: OpParams['matmul'],
+function plan(
+  op: string,
+  v: Variant,
+  x: Tensor,
+  weights: readonly Tensor[],
+  y: Tensor,
+  { M, N, K }: { M: number; N: number; K: number },
   context: KernelContext,
 ): GpuDispatch[] {
-  const vector = M === 1;
-  const shader = vector
-    ? cached(`vec-${weightDType}`, () => matvecShader(weightDType))
-    : cached(`tiled-${weightDType}`, () => tiledShader(weightDType));
-  const xBinding = binding(x as Tensor, 'matmul');
-  const yBinding = binding(y as Tensor, 'matmul');
-  return chunksOf(w as Tensor).map((chunk) => ({
+  const shader = shaderFor(v, M, K, context);
+  const xBinding = binding(x, op);
+  const yBinding = binding(y, op);
+  const chunkLists = weights.map(chunksOf);
+  return (chunkLists[0] as GpuChunk[]).map((chunk, c) => ({
     shader,
-    bindings: [xBinding, { buffer: chunk.buffer, offset: 0, size: chunk.byteLength }, yBinding],
+    bindings: [
+      xBinding,
+      ...chunkLists.map((chunks) => {
+        const part = chunks[c] as GpuChunk;
+        return { buffer: part.buffer, offset: 0, size: part.byteLength };
+      }),
+      yBinding,
+    ],
     uniforms: [
       ['u32', M],
       ['u32', N],
       ['u32', K],
       ['u32', chunk.rowStart],
       ['u32', chunk.rowCount],
-      ['u32', scalesWord(weightDType, chunk.rowCount * K)],
+      ['u32', scalesWord(v.dtype, chunk.rowCount * K)],
     ],
-    workgroups: vector ? grid(chunk.rowCount, context) : [Math.ceil(chunk.rowCount / TILE), Math.ceil(M / TILE)],
+    workgroups:
+      M === 1
+        ? grid(Math.ceil(chunk.rowCount / ROWS_PER_GROUP), context)
+        : [Math.ceil(chunk.rowCount / TILE), Math.ceil(M / TILE)],
   }));
+}
+
+export function matmul(
+  [x, w]: readonly Tensor[],
+  [y]: readonly Tensor[],
+  p: OpParams['matmul'],
+  context: KernelContext,
+): GpuDispatch[] {
+  return plan('matmul', { dtype: p.weightDType, gated: false }, x as Tensor, [w as Tensor], y as Tensor, p, context);
+}
+
+export function matmulSwiglu(
+  [x, w1, w3]: readonly Tensor[],
+  [y]: readonly Tensor[],
+  p: OpParams['matmulSwiglu'],
+  context: KernelContext,
+): GpuDispatch[] {
+  return plan(
+    'matmulSwiglu',
+    { dtype: p.weightDType, gated: true },
+    x as Tensor,
+    [w1 as Tensor, w3 as Tensor],
+    y as Tensor,
+    p,
+    context,
+  );
 }

@@ -33,6 +33,37 @@ export function weightLoader(dtype: WeightDType, buffer = 'w'): { declaration: s
   }
 }
 
+/**
+ * WGSL for reading four consecutive weights (quad `q` = elements 4q..4q+3) as a vec4f, for rows
+ * whose length is a multiple of 4: one 16-byte load for f32, 8 bytes for f16, 4 for q8_0.
+ */
+export function quadWeightLoader(dtype: WeightDType, buffer = 'w'): { declaration: string; load: string } {
+  switch (dtype) {
+    case 'f32':
+      return { declaration: 'array<vec4f>', load: `fn load_w4(q: u32) -> vec4f { return ${buffer}[q]; }` };
+    case 'f16':
+      return {
+        declaration: 'array<vec2u>',
+        load: `fn load_w4(q: u32) -> vec4f {
+  let v = ${buffer}[q];
+  return vec4f(unpack2x16float(v.x), unpack2x16float(v.y));
+}`,
+      };
+    case 'q8_0':
+      return {
+        declaration: 'array<u32>',
+        load: `fn load_w4(q: u32) -> vec4f {
+  let word = bitcast<i32>(${buffer}[q]);
+  let quants = vec4f(f32(extractBits(word, 0u, 8u)), f32(extractBits(word, 8u, 8u)),
+                     f32(extractBits(word, 16u, 8u)), f32(extractBits(word, 24u, 8u)));
+  let block = q / 8u;
+  let scales = unpack2x16float(${buffer}[params.scales_word + (block >> 1u)]);
+  return quants * select(scales.x, scales.y, (block & 1u) == 1u);
+}`,
+      };
+  }
+}
+
 /** Word offset of the q8_0 scales region in a chunk of `elements` elements (0 for other dtypes). */
 export function scalesWord(dtype: WeightDType, elements: number): number {
   return dtype === 'q8_0' ? Math.ceil(elements / 4) : 0;
