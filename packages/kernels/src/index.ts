@@ -24,7 +24,7 @@ export {
 } from './dtype.js';
 export { KernelError } from './errors.js';
 export { attention, type CachePosition, kvWrite } from './ops/attention.js';
-export { fromArray, fromBytes, zeros } from './ops/create.js';
+export { fromArray, fromBFloat16, fromBytes, zeros } from './ops/create.js';
 export { add, swiglu } from './ops/elementwise.js';
 export { embedding } from './ops/embedding.js';
 export { matmul, matmulSwiglu } from './ops/matmul.js';

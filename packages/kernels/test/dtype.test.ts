@@ -174,3 +174,14 @@ describe('q8_0', () => {
     expect(() => quantizeQ8_0(new Float32Array(33))).toThrow(/multiple of 32/);
   });
 });
+
+describe('fromBFloat16', () => {
+  it('converts bf16 bits on upload', async () => {
+    const { createBackend, fromBFloat16 } = await import('../src/node.js');
+    const cpu = await createBackend({ kind: 'cpu' });
+    // 0x3f80 = 1.0, 0xc000 = -2.0, 0x4049 = 3.140625, 0x0000 = 0
+    const bits = Uint16Array.from([0x3f80, 0xc000, 0x4049, 0x0000]);
+    expect([...(await fromBFloat16(cpu, bits, [4]).toFloat32())]).toEqual([1, -2, 3.140625, 0]);
+    expect([...(await fromBFloat16(cpu, bits, [4], 'f16').toFloat32())]).toEqual([1, -2, 3.140625, 0]);
+  });
+});

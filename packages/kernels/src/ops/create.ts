@@ -1,5 +1,5 @@
 import type { Backend } from '../backend.js';
-import { byteSize, type DType, encodeAs, numElements } from '../dtype.js';
+import { bf16ToF32, byteSize, type DType, encodeAs, numElements, type WeightDType } from '../dtype.js';
 import { KernelError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 
@@ -45,4 +45,14 @@ export function fromBytes(backend: Backend, bytes: Uint8Array, shape: readonly n
 
 export function zeros(backend: Backend, shape: readonly number[], dtype: DType = 'f32'): Tensor {
   return backend.allocate(dtype, shape, { zeroed: true });
+}
+
+/** A tensor from bfloat16 bits (as in bf16 checkpoints), converted on upload to an f32, f16 or q8_0 weight. */
+export function fromBFloat16(
+  backend: Backend,
+  bits: Uint16Array,
+  shape: readonly number[],
+  dtype: WeightDType = 'f32',
+): Tensor {
+  return fromArray(backend, bf16ToF32(bits), shape, dtype);
 }
