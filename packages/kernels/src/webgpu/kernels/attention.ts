@@ -4,6 +4,9 @@ import type { Tensor } from '../../tensor.js';
 import { binding, type GpuDispatch, grid, type KernelContext } from '../kernel.js';
 
 const WORKGROUP = 64;
+/** Keys scored per thread per block: fewer, larger blocks mean fewer barrier-bound reductions. */
+const KEYS_PER_THREAD = 4;
+const BLOCK = WORKGROUP * KEYS_PER_THREAD;
 /** Each thread accumulates head_dim / WORKGROUP output dims in registers; 4 slots allow head_dim 256. */
 const MAX_HEAD_DIM = 256;
 
@@ -25,7 +28,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
 }`;
 
 /**
- * A workgroup per query (b, t, h). Keys are visited in blocks of 64: each thread scores one key,
+ * A workgroup per query (b, t, h). Keys are visited in blocks of 256: each thread scores four keys,
  * the block's max and sum update a running (online) softmax, and each thread folds the block's
  * values into its own output dims. Only one block of scores is ever held, so the context length
  * is not bounded by workgroup memory.
@@ -42,7 +45,7 @@ struct Params {
 @group(0) @binding(4) var<uniform> params: Params;
 
 var<workgroup> query: array<f32, ${MAX_HEAD_DIM}>;
-var<workgroup> scores: array<f32, ${WORKGROUP}>;
+var<workgroup> scores: array<f32, ${BLOCK}>;
 var<workgroup> reduce: array<f32, ${WORKGROUP}>;
 
 fn block_reduce(lid: u32, value: f32, take_max: bool) -> f32 {
@@ -77,24 +80,35 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   var running_max = bitcast<f32>(0xff7fffffu);
   var running_sum = 0.0;
   var acc = array<f32, ${MAX_HEAD_DIM / WORKGROUP}>();
-  for (var s0 = 0u; s0 < visible; s0 += ${WORKGROUP}u) {
-    let s = s0 + lid;
-    var score = bitcast<f32>(0xff7fffffu);
-    if (s < visible) {
-      let k_base = kv_base + s * kv_row;
-      var dot = 0.0;
-      for (var d = 0u; d < params.head_dim; d++) { dot += query[d] * k_cache[k_base + d]; }
-      score = dot * params.scale;
+  for (var s0 = 0u; s0 < visible; s0 += ${BLOCK}u) {
+    // Scores of this block's keys, ${KEYS_PER_THREAD} per thread (strided so reads stay coalesced).
+    var local_max = bitcast<f32>(0xff7fffffu);
+    for (var i = 0u; i < ${KEYS_PER_THREAD}u; i++) {
+      let j = lid + i * ${WORKGROUP}u;
+      let s = s0 + j;
+      var score = bitcast<f32>(0xff7fffffu);
+      if (s < visible) {
+        let k_base = kv_base + s * kv_row;
+        var dot = 0.0;
+        for (var d = 0u; d < params.head_dim; d++) { dot += query[d] * k_cache[k_base + d]; }
+        score = dot * params.scale;
+      }
+      scores[j] = score;
+      local_max = max(local_max, score);
     }
-    let block_max = block_reduce(lid, score, true);
-    let new_max = max(running_max, block_max);
-    let p = select(0.0, exp(score - new_max), s < visible);
-    scores[lid] = p;
+    let new_max = max(running_max, block_reduce(lid, local_max, true));
+    var local_sum = 0.0;
+    for (var i = 0u; i < ${KEYS_PER_THREAD}u; i++) {
+      let j = lid + i * ${WORKGROUP}u;
+      let p = select(0.0, exp(scores[j] - new_max), s0 + j < visible);
+      scores[j] = p;
+      local_sum += p;
+    }
     let correction = exp(running_max - new_max);
-    running_sum = running_sum * correction + block_reduce(lid, p, false);
+    running_sum = running_sum * correction + block_reduce(lid, local_sum, false);
     running_max = new_max;
-    // scores[] is complete: block_reduce ended on a barrier.
-    let count = min(${WORKGROUP}u, visible - s0);
+    // Every thread's probabilities are in scores[]: block_reduce ended on a barrier.
+    let count = min(${BLOCK}u, visible - s0);
     for (var slot = 0u; slot < ${MAX_HEAD_DIM / WORKGROUP}u; slot++) {
       let d = lid + slot * ${WORKGROUP}u;
       if (d < params.head_dim) {
