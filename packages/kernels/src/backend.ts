@@ -31,6 +31,8 @@ export interface Backend {
     outputs: readonly Tensor[],
     params: OpParams[Name],
   ): void;
+  /** A tensor sharing `tensor`'s storage under another shape of the same size (`Tensor.reshape`). */
+  view(tensor: Tensor, shape: readonly number[]): Tensor;
   /** Frees a tensor's storage (called by `Tensor.dispose`). */
   release(tensor: Tensor): void;
   /** Resolves when all recorded work has run. */

@@ -113,6 +113,34 @@ export function bf16ToF32(bits: Uint16Array): Float32Array {
   return new Float32Array(out.buffer);
 }
 
+/** bf16 → f16 bits without an f32 array in between (exact for values in f16's normal range). */
+export function bf16ToF16(bits: Uint16Array): Uint16Array {
+  const out = new Uint16Array(bits.length);
+  for (let i = 0; i < bits.length; i++) {
+    u32Scratch[0] = (bits[i] as number) << 16;
+    out[i] = f32ToF16Bits(f32Scratch[0] as number);
+  }
+  return out;
+}
+
+/** Index of the first NaN or infinity in raw little-endian values of this dtype, or -1. */
+export function firstNonFinite(dtype: 'f32' | 'f16' | 'bf16', bytes: Uint8Array): number {
+  if (dtype === 'f32') {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let i = 0; i < bytes.byteLength / 4; i++) {
+      if (((view.getUint32(i * 4, true) >>> 23) & 0xff) === 0xff) return i;
+    }
+    return -1;
+  }
+  // Exponent all ones: f16 has 5 exponent bits below the sign, bf16 has 8.
+  const [shift, mask] = dtype === 'f16' ? [10, 0x1f] : [7, 0xff];
+  for (let i = 0; i < bytes.byteLength / 2; i++) {
+    const half = (bytes[2 * i] as number) | ((bytes[2 * i + 1] as number) << 8);
+    if (((half >>> shift) & mask) === mask) return i;
+  }
+  return -1;
+}
+
 /** Quantises to q8_0 bytes (layout above): d = max|x| / 127 per block, q = round(x / d). */
 export function quantizeQ8_0(values: Float32Array): Uint8Array {
   if (values.length % Q8_0_BLOCK !== 0) {

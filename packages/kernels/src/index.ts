@@ -11,12 +11,14 @@ export type { Backend, BackendKind } from './backend.js';
 export { CpuBackend } from './cpu/backend.js';
 export type { BackendChoice, CreateBackendOptions } from './create-backend.js';
 export {
+  bf16ToF16,
   bf16ToF32,
   byteSize,
   type DType,
   dequantizeQ8_0,
   f16ToF32,
   f32ToF16,
+  firstNonFinite,
   numElements,
   Q8_0_BLOCK,
   quantizeQ8_0,

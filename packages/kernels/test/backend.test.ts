@@ -22,6 +22,22 @@ describe.each(OP_BACKENDS)('on %s', (name) => {
     expect(Array.from(await zeros(backend, [3, 5], 'i32').toFloat32())).toEqual(new Array(15).fill(0));
   });
 
+  it('reshape views the same storage; only the base frees it', async (context) => {
+    const backend = backends.get(name, context);
+    const base = fromArray(backend, [1, 2, 3, 4, 5, 6], [2, 3]);
+    const view = base.reshape([3, 2]);
+    expect(view.shape).toEqual([3, 2]);
+    const doubled = add(view, view);
+    expect(Array.from(await doubled.toFloat32())).toEqual([2, 4, 6, 8, 10, 12]);
+    view.dispose();
+    expect(base.disposed).toBe(false);
+    expect(Array.from(await base.toFloat32())).toEqual([1, 2, 3, 4, 5, 6]);
+    const other = base.reshape([6]);
+    base.dispose();
+    expect(other.disposed).toBe(true);
+    expect(() => base.reshape([4])).toThrow(/reshape: .* has 6 elements, \[4\] has 4/);
+  });
+
   it('fromArray / toFloat32 round trip of every dtype', async (context) => {
     const backend = backends.get(name, context);
     const values = uniform(rngFor('round trip'), 3 * 64);

@@ -185,3 +185,29 @@ describe('fromBFloat16', () => {
     expect([...(await fromBFloat16(cpu, bits, [4], 'f16').toFloat32())]).toEqual([1, -2, 3.140625, 0]);
   });
 });
+
+describe('checkpoint conversions', () => {
+  it('bf16ToF16 matches bf16 → f32 → f16', async () => {
+    const { bf16ToF16, bf16ToF32, f32ToF16 } = await import('../src/node.js');
+    const bits = Uint16Array.from([0x3f80, 0xc000, 0x4049, 0x0000, 0x8000, 0x3a83, 0x477f, 0x4780, 0x0001]);
+    expect(Array.from(bf16ToF16(bits))).toEqual(Array.from(f32ToF16(bf16ToF32(bits))));
+  });
+
+  it('firstNonFinite finds NaN and infinities in f32, f16 and bf16', async () => {
+    const { firstNonFinite } = await import('../src/node.js');
+    const bytes = (words: number[], size: 2 | 4) => {
+      const out = new Uint8Array(words.length * size);
+      const view = new DataView(out.buffer);
+      words.forEach((w, i) => {
+        if (size === 2) view.setUint16(i * 2, w, true);
+        else view.setUint32(i * 4, w, true);
+      });
+      return out;
+    };
+    expect(firstNonFinite('f32', new Uint8Array(Float32Array.from([1, 2, Number.NaN]).buffer))).toBe(2);
+    expect(firstNonFinite('f32', new Uint8Array(Float32Array.from([1, -3.4e38]).buffer))).toBe(-1);
+    expect(firstNonFinite('f16', bytes([0x3c00, 0x7bff, 0xfc00], 2))).toBe(2);
+    expect(firstNonFinite('bf16', bytes([0x3f80, 0x7f80], 2))).toBe(1);
+    expect(firstNonFinite('bf16', bytes([0x3f80, 0x7f7f], 2))).toBe(-1);
+  });
+});

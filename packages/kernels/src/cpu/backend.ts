@@ -42,6 +42,10 @@ export class CpuBackend implements Backend {
     OPS[op].cpu(inputs, outputs, params);
   }
 
+  view(tensor: Tensor, shape: readonly number[]): Tensor {
+    return new Tensor(this, tensor.dtype, shape, tensor.storage, tensor.base ?? tensor);
+  }
+
   release(_tensor: Tensor): void {
     // The garbage collector frees the storage once the Tensor is unreachable.
   }

@@ -143,6 +143,16 @@ export class WebGPUBackend implements Backend {
     for (const dispatch of OPS[op].webgpu(inputs, outputs, params, this.kernelContext)) this.#record(op, dispatch);
   }
 
+  view(tensor: Tensor, shape: readonly number[]): Tensor {
+    // Chunks are runs of dim-0 rows; another shape would cut them elsewhere.
+    if (storageOf(tensor).chunks.length !== 1) {
+      throw new KernelError(
+        `reshape: ${tensor} is split across bindings and cannot be viewed as [${shape.join(', ')}]`,
+      );
+    }
+    return new Tensor(this, tensor.dtype, shape, tensor.storage, tensor.base ?? tensor);
+  }
+
   release(tensor: Tensor): void {
     for (const chunk of storageOf(tensor).chunks) {
       const bucket = this.#pool.get(chunk.buffer.size) ?? [];

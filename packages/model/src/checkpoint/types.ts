@@ -1,0 +1,30 @@
+/**
+ * What every checkpoint reader produces: a list of tensors, each read on demand, so a loader can
+ * stream a checkpoint to the device one tensor at a time (peak memory: one tensor, not the model).
+ */
+
+/** Element types found in checkpoints. bf16 is widened (or narrowed to f16) when uploaded. */
+export type CheckpointDType = 'f32' | 'f16' | 'bf16';
+
+export interface CheckpointTensor {
+  /** Meta's name (`layers.0.attention.wq.weight`); readers of other formats map their names to it. */
+  name: string;
+  shape: number[];
+  dtype: CheckpointDType;
+  /** Bytes `read()` returns: shape's element count times the dtype's size. */
+  byteLength: number;
+  /** The file (or files, for a merged shard) it comes from, for error messages. */
+  source: string;
+  /** The raw little-endian values, row-major. Throws ModelError naming the file on truncation. */
+  read(): Promise<Uint8Array>;
+}
+
+export interface CheckpointReader {
+  tensors: CheckpointTensor[];
+  /** Releases open files. */
+  close(): Promise<void>;
+}
+
+export function dtypeBytes(dtype: CheckpointDType): number {
+  return dtype === 'f32' ? 4 : 2;
+}

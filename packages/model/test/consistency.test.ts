@@ -1,0 +1,93 @@
+// The KV cache and batching change nothing: decoding token by token equals a full recompute, and a
+// ragged-free batch equals its sequences run one by one (on every backend).
+import { type Backend, createBackend } from '@llama-ts/kernels';
+import { acquireWebGPUForTests, readSharedJson, sharedPath } from '@llama-ts/test-support';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadModel, ModelError, type Transformer } from '../src/index.js';
+
+/** f32 logits of the same computation in another order of operations (cache vs recompute). */
+const LOGIT_ATOL = 1e-3;
+
+const tokens = readSharedJson<{ tokens: number[] }>('golden', 'tiny-meta-bf16', 'expected.json').tokens;
+const backends = new Map<string, Backend>();
+const skipReasons = new Map<string, string>();
+const models = new Map<string, Transformer>();
+
+beforeAll(async () => {
+  backends.set('cpu', await createBackend({ kind: 'cpu' }));
+  const gpu = await acquireWebGPUForTests(() => createBackend({ kind: 'webgpu', log: null }));
+  if (gpu.available) backends.set('webgpu', gpu.value);
+  else skipReasons.set('webgpu', gpu.reason);
+  for (const [name, backend] of backends) {
+    models.set(
+      name,
+      await loadModel(sharedPath('golden', 'tiny-meta-bf16'), { backend, maxSeqLen: 48, maxBatchSize: 3 }),
+    );
+  }
+});
+
+afterAll(() => {
+  for (const model of models.values()) model.dispose();
+  for (const backend of backends.values()) backend.destroy();
+});
+
+function maxDiff(a: Float32Array, b: Float32Array): number {
+  expect(a.length).toBe(b.length);
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs((a[i] as number) - (b[i] as number)));
+  return worst;
+}
+
+describe.each(['cpu', 'webgpu'])('on %s', (name) => {
+  it('decoding with the cache equals a full recompute', async (context) => {
+    const model = models.get(name);
+    if (!model) return context.skip(skipReasons.get(name));
+    const full = await model.forward([tokens], 0, { logits: 'all' });
+    const vocab = model.args.vocabSize;
+    // Prefill 10, then one token at a time.
+    const prefill = await model.forward([tokens.slice(0, 10)], 0);
+    expect(maxDiff(prefill, full.subarray(9 * vocab, 10 * vocab))).toBeLessThanOrEqual(LOGIT_ATOL);
+    for (let t = 10; t < tokens.length; t++) {
+      const step = await model.forward([[tokens[t] as number]], t);
+      expect(maxDiff(step, full.subarray(t * vocab, (t + 1) * vocab)), `position ${t}`).toBeLessThanOrEqual(LOGIT_ATOL);
+    }
+  });
+
+  it('a batch equals its sequences one by one', async (context) => {
+    const model = models.get(name);
+    if (!model) return context.skip(skipReasons.get(name));
+    const rows = [tokens.slice(0, 12), tokens.slice(12, 24), tokens.slice(5, 17)];
+    const batched = await model.forward(rows, 0, { logits: 'all' });
+    // Continuing the batch one token per sequence uses each sequence's own cache slot.
+    const next = await model.forward(
+      rows.map((row) => [row[0] as number]),
+      12,
+    );
+    const vocab = model.args.vocabSize;
+    for (let b = 0; b < rows.length; b++) {
+      const alone = await model.forward([rows[b] as number[]], 0, { logits: 'all' });
+      expect(
+        maxDiff(alone, batched.subarray(b * 12 * vocab, (b + 1) * 12 * vocab)),
+        `sequence ${b}`,
+      ).toBeLessThanOrEqual(LOGIT_ATOL);
+    }
+    for (let b = 0; b < rows.length; b++) {
+      await model.forward([rows[b] as number[]], 0, { slot: 0 });
+      const alone = await model.forward([[(rows[b] as number[])[0] as number]], 12, { slot: 0 });
+      expect(maxDiff(alone, next.subarray(b * vocab, (b + 1) * vocab)), `sequence ${b} decode`).toBeLessThanOrEqual(
+        LOGIT_ATOL,
+      );
+    }
+  });
+
+  it('rejects tokens that do not fit with a clear error', async (context) => {
+    const model = models.get(name);
+    if (!model) return context.skip(skipReasons.get(name));
+    await expect(model.forward([[1, 2, 512]], 0)).rejects.toThrow(
+      'forward: tokens[0][2] is 512; expected a token id in 0..511',
+    );
+    await expect(model.forward([[1, 2], [3]], 0)).rejects.toThrow(/tokens\[1\] has 1 tokens, tokens\[0\] has 2/);
+    await expect(model.forward([[1]], 48)).rejects.toThrow(/positions 48..48 do not fit maxSeqLen 48/);
+    await expect(model.forward([[1], [2], [3], [4]], 0)).rejects.toThrow(ModelError);
+  });
+});
