@@ -1,3 +1,4 @@
+export type { Backend, BackendChoice } from '@llama-ts/kernels';
 export { argsFromHF, argsFromMetaParams, ffnHiddenDim, type ModelArgs, type RuntimeSizes } from './args.js';
 export { type HFLlama3RopeScaling, type HFLlamaConfig, parseHFConfig, readHFConfig } from './checkpoint/hf-config.js';
 export { modelParallelSplit, openPthCheckpoint } from './checkpoint/pth.js';

@@ -1,6 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Backend } from '@llama-ts/kernels';
+import { type Backend, type BackendChoice, createBackend } from '@llama-ts/kernels';
 import { argsFromHF, argsFromMetaParams, type ModelArgs, type RuntimeSizes } from './args.js';
 import { readHFConfig } from './checkpoint/hf-config.js';
 import { openPthCheckpoint } from './checkpoint/pth.js';
@@ -13,7 +13,11 @@ import { type LoadProgress, loadWeights, type WeightStorage } from './weights.js
 export type CheckpointFormat = 'meta' | 'huggingface';
 
 export interface LoadModelOptions extends RuntimeSizes {
-  backend: Backend;
+  /**
+   * A backend to load onto, or which kind to create ('auto', the default: WebGPU when an adapter
+   * exists, else CPU). A backend created here is destroyed with the model.
+   */
+  backend?: Backend | BackendChoice;
   /** How matrices are stored on the device (default 'auto': f32 stays f32, f16 and bf16 become f16). */
   weightStorage?: WeightStorage;
   /** Called after each tensor is uploaded, with bytes done and total. */
@@ -63,14 +67,19 @@ export async function openCheckpoint(dir: string, sizes: RuntimeSizes = {}): Pro
 }
 
 /** Loads a checkpoint folder onto a backend, streaming tensor by tensor, and returns the model. */
-export async function loadModel(dir: string, options: LoadModelOptions): Promise<Transformer> {
+export async function loadModel(dir: string, options: LoadModelOptions = {}): Promise<Transformer> {
   const { args, reader } = await openCheckpoint(dir, options);
+  const given = options.backend;
+  const backend = typeof given === 'object' ? given : await createBackend({ kind: given ?? 'auto' });
   try {
-    const weights = await loadWeights(reader, args, options.backend, {
+    const weights = await loadWeights(reader, args, backend, {
       ...(options.weightStorage ? { storage: options.weightStorage } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
-    return new Transformer(args, weights, options.backend);
+    return new Transformer(args, weights, backend, { ownsBackend: typeof given !== 'object' });
+  } catch (error) {
+    if (typeof given !== 'object') backend.destroy();
+    throw error;
   } finally {
     await reader.close();
   }

@@ -33,12 +33,15 @@ export class Transformer {
   readonly #kCache: Tensor[];
   readonly #vCache: Tensor[];
   readonly #rope: Tensor;
+  readonly #ownsBackend: boolean;
 
   constructor(
     readonly args: ModelArgs,
     readonly weights: LlamaWeights,
     readonly backend: Backend,
+    options: { ownsBackend?: boolean } = {},
   ) {
+    this.#ownsBackend = options.ownsBackend ?? false;
     const cacheShape = [args.maxBatchSize, args.maxSeqLen, args.nKvHeads, args.headDim];
     this.#kCache = weights.layers.map(() => zeros(backend, cacheShape));
     this.#vCache = weights.layers.map(() => zeros(backend, cacheShape));
@@ -96,11 +99,12 @@ export class Transformer {
     return logits;
   }
 
-  /** Frees the weights, the cache and the RoPE table. */
+  /** Frees the weights, the cache and the RoPE table (and the backend, when the model created it). */
   dispose(): void {
     for (const t of [...this.#kCache, ...this.#vCache, this.#rope]) t.dispose();
     const { tokEmbeddings, norm, output, layers } = this.weights;
     for (const t of [tokEmbeddings, norm, output, ...layers.flatMap((l) => Object.values(l) as Tensor[])]) t.dispose();
+    if (this.#ownsBackend) this.backend.destroy();
   }
 
   #attentionBlock(

@@ -1,0 +1,3 @@
+export class GenerationError extends Error {
+  override name = 'GenerationError';
+}

@@ -1,0 +1,192 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  type Backend,
+  type BackendChoice,
+  type LoadProgress,
+  loadModel,
+  type Transformer,
+  type WeightStorage,
+} from '@llama-ts/model';
+import { ChatFormat, type Dialog, type TextTokenizer, Tokenizer } from '@llama-ts/tokenizer';
+import { loadCharTokenizer, loadTokenizer } from '@llama-ts/tokenizer/node';
+import { ChatSession, type ChatSessionOptions } from './chat-session.js';
+import { GenerationError } from './errors.js';
+import { type GenerateOptions, type GenerateResult, generate, type LoopContext } from './generate.js';
+import type { LanguageModel } from './model.js';
+import { createRng, type Rng } from './rng.js';
+import { type StreamDelta, type StreamOptions, type StreamSummary, streamTokens } from './stream.js';
+import type { Usage } from './usage.js';
+
+export interface BuildOptions {
+  /** A Meta (`params.json` + `consolidated.NN.pth`) or Hugging Face (`config.json` + safetensors) folder. */
+  ckptDir: string;
+  /**
+   * Llama 3's `tokenizer.model`, or a CharTokenizer's `tokenizer.json`. Default: whichever of the
+   * two is in ckptDir.
+   */
+  tokenizerPath?: string;
+  maxSeqLen?: number;
+  maxBatchSize?: number;
+  /** A backend, or 'auto' (default), 'webgpu' or 'cpu'. */
+  backend?: Backend | BackendChoice;
+  weightStorage?: WeightStorage;
+  /** Seeds the sampler's random stream (default 1, as the reference's torch.manual_seed). */
+  seed?: number;
+  onProgress?: (progress: LoadProgress) => void;
+}
+
+export interface CompletionOptions extends Omit<GenerateOptions, 'echo'> {}
+
+export interface TextCompletion {
+  generation: string;
+  /** With logprobs: each token decoded on its own (a partial character shows as U+FFFD), as the reference. */
+  tokens?: string[];
+  tokenIds?: number[];
+  logprobs?: number[];
+  usage: Usage;
+}
+
+export interface ChatCompletion {
+  generation: { role: 'assistant'; content: string };
+  tokens?: string[];
+  tokenIds?: number[];
+  logprobs?: number[];
+  usage: Usage;
+}
+
+async function loadAnyTokenizer(path: string): Promise<TextTokenizer> {
+  return path.endsWith('.json') ? loadCharTokenizer(path) : loadTokenizer(path);
+}
+
+function defaultTokenizerPath(ckptDir: string): string {
+  for (const name of ['tokenizer.model', 'tokenizer.json']) {
+    const path = join(ckptDir, name);
+    if (existsSync(path)) return path;
+  }
+  throw new GenerationError(
+    `Llama.build: no tokenizerPath given and ${ckptDir} has neither tokenizer.model nor tokenizer.json`,
+  );
+}
+
+/**
+ * The reference's `Llama`: a model and its tokenizer, with generate, textCompletion and
+ * chatCompletion as in llama/generation.py, plus streaming and chat sessions.
+ */
+export class Llama {
+  readonly chatFormat: ChatFormat | undefined;
+  #rng: Rng;
+  /** Which chat session's tokens the KV cache's slot 0 holds, if any. */
+  cacheOwner: ChatSession | undefined;
+
+  constructor(
+    readonly model: LanguageModel & { dispose?(): void },
+    readonly tokenizer: TextTokenizer,
+    options: { seed?: number } = {},
+  ) {
+    if (model.args.vocabSize !== tokenizer.nWords) {
+      throw new GenerationError(
+        `the model's vocabulary (${model.args.vocabSize}) and the tokenizer's (${tokenizer.nWords}) differ: they do not belong together`,
+      );
+    }
+    this.#rng = createRng(options.seed ?? 1);
+    this.chatFormat = tokenizer instanceof Tokenizer ? new ChatFormat(tokenizer) : undefined;
+  }
+
+  static async build(options: BuildOptions): Promise<Llama> {
+    if (!options || typeof options.ckptDir !== 'string') throw new GenerationError('Llama.build: ckptDir is required');
+    const tokenizer = await loadAnyTokenizer(options.tokenizerPath ?? defaultTokenizerPath(options.ckptDir));
+    const model: Transformer = await loadModel(options.ckptDir, {
+      ...(options.backend !== undefined ? { backend: options.backend } : {}),
+      ...(options.maxSeqLen !== undefined ? { maxSeqLen: options.maxSeqLen } : {}),
+      ...(options.maxBatchSize !== undefined ? { maxBatchSize: options.maxBatchSize } : {}),
+      ...(options.weightStorage ? { weightStorage: options.weightStorage } : {}),
+      ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    });
+    try {
+      return new Llama(model, tokenizer, options.seed !== undefined ? { seed: options.seed } : {});
+    } catch (error) {
+      model.dispose();
+      throw error;
+    }
+  }
+
+  /** Restarts the sampler's random stream. */
+  reseed(seed: number): void {
+    this.#rng = createRng(seed);
+  }
+
+  /** Token-level generation with the reference's exact semantics (see GenerateOptions). */
+  generate(promptTokens: readonly (readonly number[])[], options: GenerateOptions = {}): Promise<GenerateResult> {
+    this.cacheOwner = undefined;
+    return generate(this.loopContext(), promptTokens, options);
+  }
+
+  async textCompletion(prompts: readonly string[], options: CompletionOptions = {}): Promise<TextCompletion[]> {
+    if (!Array.isArray(prompts)) throw new GenerationError('textCompletion: prompts must be an array of strings');
+    const promptTokens = prompts.map((p, i) => {
+      if (typeof p !== 'string') throw new GenerationError(`textCompletion: prompts[${i}] must be a string`);
+      return this.tokenizer.encode(p, { bos: true, eos: false });
+    });
+    const result = await this.generate(promptTokens, options);
+    return result.tokens.map((ids, i) => ({
+      generation: this.tokenizer.decode(ids),
+      ...this.#tokenDetails(ids, result.logprobs?.[i]),
+      usage: result.usage,
+    }));
+  }
+
+  async chatCompletion(dialogs: readonly Dialog[], options: CompletionOptions = {}): Promise<ChatCompletion[]> {
+    const format = this.#requireChatFormat('chatCompletion');
+    if (!Array.isArray(dialogs)) throw new GenerationError('chatCompletion: dialogs must be an array of dialogs');
+    const promptTokens = dialogs.map((dialog) => format.encodeDialogPrompt(dialog));
+    const result = await this.generate(promptTokens, options);
+    return result.tokens.map((ids, i) => ({
+      generation: { role: 'assistant' as const, content: this.tokenizer.decode(ids) },
+      ...this.#tokenDetails(ids, result.logprobs?.[i]),
+      usage: result.usage,
+    }));
+  }
+
+  /**
+   * Streams the completion of a text prompt (encoded with BOS) or a dialog. Iterate for deltas;
+   * the iterator's return value (or `for await` plus `.summary`) has the tokens, text and usage.
+   */
+  stream(prompt: string | Dialog, options: StreamOptions = {}): AsyncGenerator<StreamDelta, StreamSummary> {
+    const tokens =
+      typeof prompt === 'string'
+        ? this.tokenizer.encode(prompt, { bos: true, eos: false })
+        : this.#requireChatFormat('stream').encodeDialogPrompt(prompt);
+    this.cacheOwner = undefined;
+    return streamTokens({ ...this.loopContext(), decoder: this.tokenizer.streamDecoder() }, tokens, options);
+  }
+
+  /** A multi-turn chat that keeps its KV cache between turns (it owns cache slot 0 until another call). */
+  chatSession(options: ChatSessionOptions = {}): ChatSession {
+    return new ChatSession(this, this.#requireChatFormat('chatSession'), options);
+  }
+
+  /** Frees the model (and its backend, when Llama.build created it). */
+  dispose(): void {
+    this.model.dispose?.();
+  }
+
+  /** @internal The pieces the generation loop needs. */
+  loopContext(): LoopContext {
+    return { model: this.model, rng: this.#rng, stopTokens: this.tokenizer.stopTokens };
+  }
+
+  #requireChatFormat(what: string): ChatFormat {
+    if (!this.chatFormat) {
+      throw new GenerationError(
+        `${what} needs the Llama 3 tokenizer (chat format); this model has a character tokenizer`,
+      );
+    }
+    return this.chatFormat;
+  }
+
+  #tokenDetails(ids: number[], logprobs: number[] | undefined) {
+    if (!logprobs) return {};
+    return { tokens: ids.map((id) => this.tokenizer.decode([id])), tokenIds: ids, logprobs };
+  }
+}
