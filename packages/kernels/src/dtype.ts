@@ -77,7 +77,8 @@ export function f32ToF16Bits(value: number): number {
   return sign | result;
 }
 
-const f16Table = (() => {
+/** f16 bits → value, for every one of the 65536 bit patterns. */
+export const F16_TABLE: Float32Array = (() => {
   const table = new Float32Array(65536);
   for (let h = 0; h < 65536; h++) {
     const sign = h & 0x8000 ? -1 : 1;
@@ -91,7 +92,7 @@ const f16Table = (() => {
 })();
 
 export function f16BitsToF32(bits: number): number {
-  return f16Table[bits & 0xffff] as number;
+  return F16_TABLE[bits & 0xffff] as number;
 }
 
 export function f32ToF16(values: Float32Array): Uint16Array {
@@ -102,7 +103,7 @@ export function f32ToF16(values: Float32Array): Uint16Array {
 
 export function f16ToF32(bits: Uint16Array): Float32Array {
   const out = new Float32Array(bits.length);
-  for (let i = 0; i < bits.length; i++) out[i] = f16Table[bits[i] as number] as number;
+  for (let i = 0; i < bits.length; i++) out[i] = F16_TABLE[bits[i] as number] as number;
   return out;
 }
 
@@ -113,13 +114,23 @@ export function bf16ToF32(bits: Uint16Array): Float32Array {
   return new Float32Array(out.buffer);
 }
 
-/** bf16 → f16 bits without an f32 array in between (exact for values in f16's normal range). */
+let bf16ToF16Table: Uint16Array | undefined;
+
+/**
+ * bf16 → f16 bits without an f32 array in between (exact for values in f16's normal range), through
+ * a 65536-entry table: loading a checkpoint converts hundreds of millions of values.
+ */
 export function bf16ToF16(bits: Uint16Array): Uint16Array {
-  const out = new Uint16Array(bits.length);
-  for (let i = 0; i < bits.length; i++) {
-    u32Scratch[0] = (bits[i] as number) << 16;
-    out[i] = f32ToF16Bits(f32Scratch[0] as number);
+  if (!bf16ToF16Table) {
+    bf16ToF16Table = new Uint16Array(65536);
+    for (let b = 0; b < 65536; b++) {
+      u32Scratch[0] = b << 16;
+      bf16ToF16Table[b] = f32ToF16Bits(f32Scratch[0] as number);
+    }
   }
+  const table = bf16ToF16Table;
+  const out = new Uint16Array(bits.length);
+  for (let i = 0; i < bits.length; i++) out[i] = table[bits[i] as number] as number;
   return out;
 }
 

@@ -1,6 +1,7 @@
+import { F16_TABLE, Q8_0_BLOCK, q8_0ScalesOffset } from '../../dtype.js';
 import type { OpParams } from '../../ops/params.js';
 import type { Tensor } from '../../tensor.js';
-import { f32, weightRowReader } from '../views.js';
+import { bytesOf, f32, weightRowReader } from '../views.js';
 
 /**
  * y[m, n] = Σ_k x[m, k] · w[n, k]. Weight rows are the outer loop, four at a time, so each is
@@ -13,7 +14,7 @@ export function matmul([x, w]: readonly Tensor[], [y]: readonly Tensor[], { M, N
   const readRow = weightRowReader(w as Tensor, K);
   const scratch = [0, 1, 2, 3].map(() => new Float32Array(K));
   let n = 0;
-  // One x row (decode): the four-way unrolled dot per weight row is faster than sharing x.
+  // One x row (decode): a dot straight over the weight's bytes per row is faster than sharing x.
   for (; M > 1 && n + 3 < N; n += 4) {
     const w0 = readRow(n, scratch[0] as Float32Array);
     const w1 = readRow(n + 1, scratch[1] as Float32Array);
@@ -38,6 +39,10 @@ export function matmul([x, w]: readonly Tensor[], [y]: readonly Tensor[], { M, N
       ys[out + 2] = s2;
       ys[out + 3] = s3;
     }
+  }
+  if (M === 1) {
+    matvec(xs, w as Tensor, ys, N, K);
+    return;
   }
   for (; n < N; n++) {
     const row = readRow(n, scratch[0] as Float32Array);
@@ -81,4 +86,55 @@ export function dot(a: Float32Array, aOffset: number, b: Float32Array, bOffset: 
   }
   for (; k < length; k++) s0 += (a[aOffset + k] as number) * (b[bOffset + k] as number);
   return s0 + s1 + (s2 + s3);
+}
+
+/**
+ * One row of x (decode): dot products straight over the weight's own bytes, two to four times
+ * faster than dequantising each row first (measured: f16 1.5 vs 0.7 GB/s).
+ */
+function matvec(x: Float32Array, w: Tensor, y: Float32Array, N: number, K: number): void {
+  const bytes = bytesOf(w);
+  if (w.dtype === 'f32') {
+    const ws = f32(w);
+    for (let n = 0; n < N; n++) y[n] = dot(x, 0, ws, n * K, K);
+  } else if (w.dtype === 'f16') {
+    const bits = new Uint16Array(bytes.buffer, bytes.byteOffset, w.size);
+    for (let n = 0; n < N; n++) y[n] = dotF16(x, bits, n * K, K);
+  } else {
+    const quants = new Int8Array(bytes.buffer, bytes.byteOffset, w.size);
+    const scales = new Uint16Array(bytes.buffer, bytes.byteOffset + q8_0ScalesOffset(w.size), w.size / Q8_0_BLOCK);
+    for (let n = 0; n < N; n++) y[n] = dotQ8_0(x, quants, scales, n * K, K);
+  }
+}
+
+function dotF16(x: Float32Array, bits: Uint16Array, base: number, K: number): number {
+  const table = F16_TABLE;
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let k = 0;
+  for (; k + 3 < K; k += 4) {
+    s0 += (x[k] as number) * (table[bits[base + k] as number] as number);
+    s1 += (x[k + 1] as number) * (table[bits[base + k + 1] as number] as number);
+    s2 += (x[k + 2] as number) * (table[bits[base + k + 2] as number] as number);
+    s3 += (x[k + 3] as number) * (table[bits[base + k + 3] as number] as number);
+  }
+  for (; k < K; k++) s0 += (x[k] as number) * (table[bits[base + k] as number] as number);
+  return s0 + s1 + (s2 + s3);
+}
+
+/** Per block: the integer-weighted sum of x, times the block's scale. */
+function dotQ8_0(x: Float32Array, quants: Int8Array, scales: Uint16Array, base: number, K: number): number {
+  let sum = 0;
+  for (let start = 0; start < K; start += Q8_0_BLOCK) {
+    let s0 = 0;
+    let s1 = 0;
+    for (let k = start; k < start + Q8_0_BLOCK; k += 2) {
+      s0 += (x[k] as number) * (quants[base + k] as number);
+      s1 += (x[k + 1] as number) * (quants[base + k + 1] as number);
+    }
+    sum += (s0 + s1) * (F16_TABLE[scales[(base + start) / Q8_0_BLOCK] as number] as number);
+  }
+  return sum;
 }
