@@ -144,10 +144,11 @@ export function firstNonFinite(dtype: 'f32' | 'f16' | 'bf16', bytes: Uint8Array)
     return -1;
   }
   // Exponent all ones: f16 has 5 exponent bits below the sign, bf16 has 8.
-  const [shift, mask] = dtype === 'f16' ? [10, 0x1f] : [7, 0xff];
-  for (let i = 0; i < bytes.byteLength / 2; i++) {
-    const half = (bytes[2 * i] as number) | ((bytes[2 * i + 1] as number) << 8);
-    if (((half >>> shift) & mask) === mask) return i;
+  const mask = dtype === 'f16' ? 0x7c00 : 0x7f80;
+  const aligned = bytes.byteOffset % 2 === 0 ? bytes : bytes.slice();
+  const halves = new Uint16Array(aligned.buffer, aligned.byteOffset, aligned.byteLength >> 1);
+  for (let i = 0; i < halves.length; i++) {
+    if (((halves[i] as number) & mask) === mask) return i;
   }
   return -1;
 }
