@@ -13,6 +13,8 @@ export interface GenerateOptions extends SamplingOptions {
   echo?: boolean;
   /** Stops the generation between two tokens. */
   signal?: AbortSignal;
+  /** Token ids that end a sequence, besides the tokenizer's own stop tokens. */
+  stopTokens?: Iterable<number>;
 }
 
 export interface GenerateResult {
@@ -51,7 +53,18 @@ interface LoopState {
   clock: UsageClock;
 }
 
-function checkPrompts(model: LanguageModel, prompts: readonly (readonly number[])[], maxGenLen: number): void {
+/**
+ * Lets I/O callbacks run between two tokens: on the CPU backend a whole generation would otherwise
+ * run in one chain of microtasks, and a closed socket or Ctrl-C would go unnoticed until the end.
+ */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) =>
+    typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0),
+  );
+}
+
+/** The request's problems (too many prompts, empty or too long ones), before any work is done. */
+export function checkPrompts(model: LanguageModel, prompts: readonly (readonly number[])[], maxGenLen: number): void {
   const { maxBatchSize, maxSeqLen } = model.args;
   if (!Array.isArray(prompts) || prompts.length === 0)
     throw new GenerationError('generate: promptTokens must be a non-empty array of prompts');
@@ -92,7 +105,8 @@ export async function* generationLoop(
   prompts: readonly (readonly number[])[],
   options: GenerateOptions,
 ): AsyncGenerator<GenerationStep, LoopState> {
-  const { model, rng, stopTokens } = context;
+  const { model, rng } = context;
+  const stopTokens = allStopTokens(context.stopTokens, options.stopTokens);
   const maxGenLen = options.maxGenLen ?? model.args.maxSeqLen - 1;
   checkPrompts(model, prompts, maxGenLen);
   const sampler = createSampler(options, rng);
@@ -171,8 +185,22 @@ export async function* generationLoop(
     prevPos = curPos;
     yield step;
     if (finished.every(Boolean)) break;
+    await yieldToEventLoop();
   }
   return { tokens, logprobs, totalLen, clock };
+}
+
+export function allStopTokens(
+  fromTokenizer: ReadonlySet<number>,
+  extra: Iterable<number> | undefined,
+): ReadonlySet<number> {
+  if (!extra) return fromTokenizer;
+  const all = new Set(fromTokenizer);
+  for (const id of extra) {
+    if (!Number.isInteger(id)) throw new GenerationError(`stopTokens must be integer token ids, got ${id}`);
+    all.add(id);
+  }
+  return all;
 }
 
 /** The reference's output slicing: start (0 with echo), up to prompt + maxGenLen, cut at the first stop token. */
@@ -221,5 +249,11 @@ export async function generate(
   let result = await loop.next();
   while (!result.done) result = await loop.next();
   const maxGenLen = options.maxGenLen ?? context.model.args.maxSeqLen - 1;
-  return finishGeneration(result.value, prompts, options, context.stopTokens, maxGenLen);
+  return finishGeneration(
+    result.value,
+    prompts,
+    options,
+    allStopTokens(context.stopTokens, options.stopTokens),
+    maxGenLen,
+  );
 }

@@ -7,6 +7,7 @@ export {
   generate,
   generationLoop,
 } from './generate.js';
+export { idTokenizer } from './id-tokenizer.js';
 export { type BuildOptions, type ChatCompletion, type CompletionOptions, Llama, type TextCompletion } from './llama.js';
 export type { LanguageModel } from './model.js';
 export { createRng, type Rng } from './rng.js';

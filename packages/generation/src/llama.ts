@@ -55,6 +55,10 @@ export interface ChatCompletion {
   usage: Usage;
 }
 
+function isTokenIds(prompt: Dialog | readonly number[]): prompt is readonly number[] {
+  return prompt.length > 0 && typeof prompt[0] === 'number';
+}
+
 async function loadAnyTokenizer(path: string): Promise<TextTokenizer> {
   return path.endsWith('.json') ? loadCharTokenizer(path) : loadTokenizer(path);
 }
@@ -149,14 +153,19 @@ export class Llama {
   }
 
   /**
-   * Streams the completion of a text prompt (encoded with BOS) or a dialog. Iterate for deltas;
+   * Streams the completion of a text prompt (encoded with BOS), a dialog, or prompt token ids. Iterate for deltas;
    * the iterator's return value (or `for await` plus `.summary`) has the tokens, text and usage.
    */
-  stream(prompt: string | Dialog, options: StreamOptions = {}): AsyncGenerator<StreamDelta, StreamSummary> {
+  stream(
+    prompt: string | Dialog | readonly number[],
+    options: StreamOptions = {},
+  ): AsyncGenerator<StreamDelta, StreamSummary> {
     const tokens =
       typeof prompt === 'string'
         ? this.tokenizer.encode(prompt, { bos: true, eos: false })
-        : this.#requireChatFormat('stream').encodeDialogPrompt(prompt);
+        : isTokenIds(prompt)
+          ? prompt
+          : this.#requireChatFormat('stream').encodeDialogPrompt(prompt as Dialog);
     this.cacheOwner = undefined;
     return streamTokens({ ...this.loopContext(), decoder: this.tokenizer.streamDecoder() }, tokens, options);
   }

@@ -1,6 +1,6 @@
 import type { StreamDecoder } from '@llama-ts/tokenizer';
 import { GenerationError } from './errors.js';
-import { type GenerateOptions, generationLoop, type LoopContext } from './generate.js';
+import { allStopTokens, checkPrompts, type GenerateOptions, generationLoop, type LoopContext } from './generate.js';
 import { type Usage, UsageClock } from './usage.js';
 
 export interface StreamOptions extends GenerateOptions {
@@ -89,13 +89,25 @@ export function checkStopStrings(stop: unknown): readonly string[] {
  * character split across tokens appears once complete. Ends on a stop token, a stop string,
  * maxGenLen, or the abort signal (checked after every token).
  */
-export async function* streamTokens(
+export function streamTokens(
   context: LoopContext & { decoder: StreamDecoder },
   prompt: readonly number[],
   options: StreamOptions = {},
 ): AsyncGenerator<StreamDelta, StreamSummary> {
+  // Bad requests fail here, when stream() is called, not at the first next() after a prefill.
   if (options.echo) throw new GenerationError('stream: echo is not supported (the caller has the prompt)');
+  checkPrompts(context.model, [prompt], options.maxGenLen ?? context.model.args.maxSeqLen - 1);
   const filter = new StopStringFilter(checkStopStrings(options.stop));
+  return streamChecked(context, prompt, options, filter);
+}
+
+async function* streamChecked(
+  context: LoopContext & { decoder: StreamDecoder },
+  prompt: readonly number[],
+  options: StreamOptions,
+  filter: StopStringFilter,
+): AsyncGenerator<StreamDelta, StreamSummary> {
+  const stopTokens = allStopTokens(context.stopTokens, options.stopTokens);
   const { signal, stop: _stop, ...loopOptions } = options;
   const clock = context.clock ?? new UsageClock();
   const loop = generationLoop({ ...context, clock }, [prompt], loopOptions);
@@ -106,7 +118,7 @@ export async function* streamTokens(
     for (let step = await loop.next(); !step.done; step = await loop.next()) {
       if (!step.value.generated[0]) continue;
       const token = step.value.next[0] as number;
-      if (context.stopTokens.has(token)) {
+      if (stopTokens.has(token)) {
         finishReason = 'stop';
         break;
       }

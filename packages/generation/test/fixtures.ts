@@ -3,8 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Backend, loadModel, writePthCheckpoint } from '@llama-ts/model';
 import { readSharedJson, sharedPath } from '@llama-ts/test-support';
-import type { StreamDecoder, TextTokenizer } from '@llama-ts/tokenizer';
-import { Llama } from '../src/index.js';
+import { idTokenizer, Llama } from '../src/index.js';
 
 export interface GoldenExpected {
   tokens: number[];
@@ -14,24 +13,6 @@ export interface GoldenExpected {
 }
 
 export const golden = readSharedJson<GoldenExpected>('golden', 'tiny-meta-bf16', 'expected.json');
-
-/**
- * The golden checkpoints have no tokenizer: this one spells id n as "<n>", knows no special
- * tokens, and stops only on the ids it is given.
- */
-export function idTokenizer(nWords: number, stopTokens: readonly number[] = []): TextTokenizer {
-  const spell = (id: number) => `<${id}>`;
-  return {
-    nWords,
-    bosId: 0,
-    eosId: nWords - 1,
-    padId: -1,
-    stopTokens: new Set(stopTokens),
-    encode: (text) => Array.from(text.matchAll(/<(\d+)>/g), (m) => Number(m[1])),
-    decode: (ids) => Array.from(ids, spell).join(''),
-    streamDecoder: (): StreamDecoder => ({ push: spell, end: () => '' }),
-  };
-}
 
 export async function goldenLlama(
   backend: Backend,

@@ -9,7 +9,7 @@ export interface CreateBackendOptions {
   kind?: BackendChoice;
   /** The WebGPU entry point; defaults to navigator.gpu (in Node, to Dawn from the `webgpu` package). */
   gpu?: GPU;
-  /** Where 'auto' says which backend it picked (once per process). Default console.info; null to silence. */
+  /** Where 'auto' says which backend it picked (once per process). Default console.warn (stderr in Node, away from program output); null to silence. */
   log?: ((message: string) => void) | null;
 }
 
@@ -42,7 +42,7 @@ export async function createBackendWith(
     return webgpu;
   }
   const backend = webgpu ?? new CpuBackend();
-  const log = options.log === undefined ? console.info : options.log;
+  const log = options.log === undefined ? console.warn : options.log;
   if (log && !saidWhich) {
     saidWhich = true;
     log(webgpu ? `llama-ts: ${webgpu.description}` : `llama-ts: ${failure}; using the CPU backend`);

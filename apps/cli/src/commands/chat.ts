@@ -1,0 +1,127 @@
+import { readFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline/promises';
+import type { Llama } from '@llama-ts/generation';
+import type { Dialog } from '@llama-ts/tokenizer';
+import { Command } from 'commander';
+import { CliError, errorMessage, isUserError } from '../errors.js';
+import { out } from '../io.js';
+import { addModelFlags, type LoadedModel, loadFromFlags, type ModelFlags } from '../model-flags.js';
+import { addSamplingFlags, type SamplingFlags, samplingOptions } from '../sampling-flags.js';
+
+interface ChatFlags extends ModelFlags, SamplingFlags {
+  system?: string;
+  dialogs?: string;
+}
+
+export function chatCommand(): Command {
+  const command = new Command('chat')
+    .description('chat with the model: an interactive REPL (/reset, /exit), or --dialogs FILE.json as a batch')
+    .option('--system <text>', 'a system message that opens the conversation')
+    .option(
+      '--dialogs <file>',
+      "run a JSON array of dialogs ([[{role, content}, ...], ...]) as the reference's example does",
+    );
+  addSamplingFlags(command);
+  addModelFlags(command);
+  return command.action((flags: ChatFlags) => runChat(flags));
+}
+
+async function runChat(flags: ChatFlags): Promise<void> {
+  const dialogs = flags.dialogs !== undefined ? await readDialogs(flags.dialogs) : undefined;
+  const loaded = await loadFromFlags(flags);
+  try {
+    if (!loaded.llama.chatFormat) {
+      throw new CliError('chat needs the Llama 3 tokenizer (tokenizer.model); pass --tokenizer');
+    }
+    if (dialogs) await runDialogs(loaded.llama, dialogs, flags);
+    else await repl(loaded, flags);
+  } finally {
+    loaded.dispose();
+  }
+}
+
+async function readDialogs(path: string): Promise<Dialog[]> {
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(path, 'utf8'));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new CliError(
+      code === 'ENOENT' ? `dialogs file ${path} does not exist` : `${path}: ${(error as Error).message}`,
+    );
+  }
+  if (!Array.isArray(json) || json.length === 0 || !json.every(Array.isArray)) {
+    throw new CliError(`${path}: expected a non-empty JSON array of dialogs (arrays of { role, content })`);
+  }
+  return json as Dialog[];
+}
+
+/** As llama3's example_chat_completion.py: batches of maxBatchSize, each dialog then its reply. */
+async function runDialogs(llama: Llama, dialogs: Dialog[], flags: ChatFlags): Promise<void> {
+  const batch = llama.model.args.maxBatchSize;
+  for (let start = 0; start < dialogs.length; start += batch) {
+    const slice = dialogs.slice(start, start + batch);
+    const results = await llama.chatCompletion(slice, samplingOptions(flags));
+    for (const [i, dialog] of slice.entries()) {
+      for (const message of dialog) await out(`${capitalize(message.role)}: ${message.content}\n\n`);
+      const reply = results[i]?.generation;
+      await out(`> ${capitalize(reply?.role ?? 'assistant')}: ${reply?.content ?? ''}\n`);
+      await out('\n==================================\n\n');
+    }
+  }
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+async function repl(loaded: LoadedModel, flags: ChatFlags): Promise<void> {
+  const session = loaded.llama.chatSession(flags.system !== undefined ? { system: flags.system } : {});
+  const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY });
+  let generating: AbortController | undefined;
+  // Ctrl-C stops a reply being generated; at the prompt it ends the chat.
+  rl.on('SIGINT', () => {
+    if (generating) generating.abort();
+    else rl.close();
+  });
+  if (process.stdin.isTTY) {
+    process.stderr.write(`llama-ts: chatting with ${loaded.name}; /reset starts over, /exit (or Ctrl-D) quits\n`);
+  }
+  rl.setPrompt('> ');
+  const options = samplingOptions(flags);
+  // The async iterator buffers lines that arrive while a reply is generated (piped input).
+  const lines = rl[Symbol.asyncIterator]();
+  for (;;) {
+    if (process.stdin.isTTY) rl.prompt();
+    const next = await lines.next();
+    if (next.done) break;
+    const line: string = next.value;
+    const input = line.trim();
+    if (input === '') continue;
+    if (input === '/exit' || input === '/quit') break;
+    if (input === '/reset') {
+      session.reset();
+      process.stderr.write('llama-ts: conversation reset\n');
+      continue;
+    }
+    if (input.startsWith('/')) {
+      process.stderr.write(`llama-ts: unknown command ${input} (/reset, /exit)\n`);
+      continue;
+    }
+    generating = new AbortController();
+    try {
+      for await (const delta of session.send(line, { ...options, signal: generating.signal })) {
+        await out(delta.text);
+      }
+      await out('\n');
+    } catch (error) {
+      // A reply cut by Ctrl-C, or a turn the model cannot take (the context is full): say so, go on.
+      if (!generating.signal.aborted && !isUserError(error)) throw error;
+      await out('\n');
+      if (!generating.signal.aborted) process.stderr.write(`llama-ts: ${errorMessage(error)}\n`);
+    } finally {
+      generating = undefined;
+    }
+  }
+  rl.close();
+}

@@ -1,0 +1,179 @@
+import { existsSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { idTokenizer, Llama } from '@llama-ts/generation';
+import { type Backend, type BackendChoice, createBackend } from '@llama-ts/kernels';
+import { type LoadProgress, loadModel, type WeightStorage } from '@llama-ts/model';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { CliError } from './errors.js';
+
+import { parseIds } from './ids.js';
+import { createLoadProgress } from './progress.js';
+
+/** The model flags shared by complete, chat, bench and serve, as commander parses them. */
+export interface ModelFlags {
+  ckptDir?: string;
+  tokenizer?: string;
+  maxSeqLen?: number;
+  maxBatchSize?: number;
+  backend?: BackendChoice;
+  seed?: number;
+  weightStorage?: WeightStorage;
+  stopTokens?: number[];
+}
+
+export interface LoadedModel {
+  llama: Llama;
+  backend: Backend;
+  ckptDir: string;
+  /** The checkpoint folder's name, as /v1/models and bench report it. */
+  name: string;
+  /** False when the checkpoint has no tokenizer and ids are spelled `<n>` (see idTokenizer). */
+  hasTokenizer: boolean;
+  dispose(): void;
+}
+
+/** Where the built-in model lives: apps/cli/default-model, beside dist/ and src/. */
+export function defaultModelDir(): string {
+  return fileURLToPath(new URL('../default-model/', import.meta.url));
+}
+
+export function positiveInt(value: string): number {
+  if (!/^\d+$/.test(value.trim()) || Number(value) < 1) throw new InvalidArgumentError('expected a positive integer');
+  return Number(value);
+}
+
+export function nonNegativeInt(value: string): number {
+  if (!/^\d+$/.test(value.trim())) throw new InvalidArgumentError('expected a non-negative integer');
+  return Number(value);
+}
+
+export function finiteNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError('expected a number');
+  return n;
+}
+
+function idList(value: string): number[] {
+  try {
+    return parseIds(value, 'token ids');
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+}
+
+export function addModelFlags(command: Command): Command {
+  return command
+    .option(
+      '--ckpt-dir <dir>',
+      'checkpoint folder: Meta (params.json + consolidated.NN.pth) or Hugging Face (config.json + safetensors); default: the built-in model',
+    )
+    .option(
+      '--tokenizer <path>',
+      "tokenizer.model (Llama 3) or tokenizer.json (character tokenizer); default: the one in the checkpoint folder, else ids are spelled '<n>'",
+    )
+    .option('--max-seq-len <n>', 'context length (KV cache positions)', positiveInt)
+    .option('--max-batch-size <n>', 'KV cache slots (sequences generated together)', positiveInt)
+    .addOption(new Option('--backend <kind>', 'compute backend').choices(['auto', 'webgpu', 'cpu']).default('auto'))
+    .option('--seed <n>', "the sampler's random seed", finiteNumber)
+    .addOption(
+      new Option('--weight-storage <kind>', 'how matrices are stored on the device')
+        .choices(['auto', 'f32', 'f16', 'q8_0'])
+        .default('auto'),
+    )
+    .option('--stop-tokens <ids>', 'stop token ids, for a checkpoint without a tokenizer (e.g. 1,2)', idList);
+}
+
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function resolveCkptDir(flags: ModelFlags): string {
+  if (flags.ckptDir !== undefined) {
+    const dir = resolve(flags.ckptDir);
+    if (!isFolder(dir)) throw new CliError(`checkpoint folder ${flags.ckptDir} does not exist or is not a folder`);
+    return dir;
+  }
+  const dir = defaultModelDir();
+  if (!isFolder(dir)) {
+    throw new CliError(
+      'no --ckpt-dir given and the built-in default model is not installed (apps/cli/default-model); pass --ckpt-dir',
+    );
+  }
+  return dir;
+}
+
+/** The tokenizer file to use: --tokenizer, else one in the checkpoint folder, else none. */
+export function resolveTokenizerPath(tokenizer: string | undefined, ckptDir: string | undefined): string | undefined {
+  if (tokenizer !== undefined) {
+    if (!existsSync(tokenizer)) throw new CliError(`tokenizer file ${tokenizer} does not exist`);
+    return tokenizer;
+  }
+  if (ckptDir === undefined) return undefined;
+  for (const name of ['tokenizer.model', 'tokenizer.json']) {
+    const path = join(ckptDir, name);
+    if (existsSync(path)) return path;
+  }
+  return undefined;
+}
+
+/** Loads the model the flags name, with a progress bar on stderr when it is a terminal. */
+export async function loadFromFlags(flags: ModelFlags): Promise<LoadedModel> {
+  const ckptDir = resolveCkptDir(flags);
+  const tokenizerPath = resolveTokenizerPath(flags.tokenizer, ckptDir);
+  if (tokenizerPath && flags.stopTokens) {
+    throw new CliError('--stop-tokens is for checkpoints without a tokenizer (the tokenizer has its own stop tokens)');
+  }
+  const backend = await createBackend({
+    kind: flags.backend ?? 'auto',
+    // Say which backend 'auto' picked on stderr, so that stdout stays the output.
+    log: (message) => process.stderr.write(`${message}\n`),
+  });
+  const progress = createLoadProgress();
+  const sizes = {
+    ...(flags.maxSeqLen !== undefined ? { maxSeqLen: flags.maxSeqLen } : {}),
+    ...(flags.maxBatchSize !== undefined ? { maxBatchSize: flags.maxBatchSize } : {}),
+    ...(flags.weightStorage !== undefined ? { weightStorage: flags.weightStorage } : {}),
+  };
+  const onProgress = (p: LoadProgress) => progress.update(p.loadedBytes, p.totalBytes);
+  let llama: Llama;
+  try {
+    if (tokenizerPath) {
+      llama = await Llama.build({
+        ckptDir,
+        tokenizerPath,
+        backend,
+        onProgress,
+        ...sizes,
+        ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
+      });
+    } else {
+      const model = await loadModel(ckptDir, { backend, onProgress, ...sizes });
+      llama = new Llama(
+        model,
+        idTokenizer(model.args.vocabSize, flags.stopTokens),
+        flags.seed !== undefined ? { seed: flags.seed } : {},
+      );
+    }
+  } catch (error) {
+    backend.destroy();
+    throw error;
+  } finally {
+    progress.stop();
+  }
+  return {
+    llama,
+    backend,
+    ckptDir,
+    name: basename(ckptDir),
+    hasTokenizer: tokenizerPath !== undefined,
+    dispose() {
+      llama.dispose();
+      backend.destroy();
+    },
+  };
+}

@@ -1,0 +1,19 @@
+import type { StreamDecoder, TextTokenizer } from '@llama-ts/tokenizer';
+
+/**
+ * A stand-in tokenizer for checkpoints that come without one (test models, models driven by ids):
+ * id n is spelled `<n>`, `<n>` is read back as id n, and the only stop tokens are those given.
+ */
+export function idTokenizer(nWords: number, stopTokens: readonly number[] = []): TextTokenizer {
+  const spell = (id: number) => `<${id}>`;
+  return {
+    nWords,
+    bosId: -1,
+    eosId: -1,
+    padId: -1,
+    stopTokens: new Set(stopTokens),
+    encode: (text) => Array.from(text.matchAll(/<(\d+)>/g), (m) => Number(m[1])),
+    decode: (ids) => Array.from(ids, spell).join(''),
+    streamDecoder: (): StreamDecoder => ({ push: spell, end: () => '' }),
+  };
+}
