@@ -1,0 +1,150 @@
+/**
+ * The reference recipe's data: a character tokenizer over the corpus, the whole corpus encoded,
+ * split 80/10/10 (contiguous: train, val, test), and batches x = [bos] + data[i : i+seq-1],
+ * y = data[i+1 : i+seq] + [eos] at uniformly drawn starts i.
+ */
+
+import { CharTokenizer } from '@llama-ts/tokenizer';
+import type { Rng } from './rng.js';
+
+export type SplitName = 'train' | 'val' | 'test';
+
+export interface CorpusSplits {
+  train: Int32Array;
+  val: Int32Array;
+  test: Int32Array;
+}
+
+export interface TrainingCorpus {
+  tokenizer: CharTokenizer;
+  /** The whole corpus, encoded (no bos/eos). */
+  tokens: Int32Array;
+  /** Views into `tokens`. */
+  splits: CorpusSplits;
+}
+
+/** Row-major [batchSize, seqLen] token ids: the model reads `x` and is trained to predict `y`. */
+export interface Batch {
+  x: Int32Array;
+  y: Int32Array;
+  batchSize: number;
+  seqLen: number;
+}
+
+export interface BatchOptions {
+  batchSize: number;
+  seqLen: number;
+  bosId: number;
+  eosId: number;
+}
+
+/** The recipe's fractions: 80% train, 10% val, the rest test. */
+export const REFERENCE_SPLIT = Object.freeze({ train: 0.8, val: 0.1 });
+
+/** Builds the tokenizer from `text` (unless one is given), encodes all of it and splits it. */
+export function prepareCorpus(
+  text: string,
+  options: { tokenizer?: CharTokenizer; split?: { train: number; val: number } } = {},
+): TrainingCorpus {
+  const tokenizer = options.tokenizer ?? CharTokenizer.fromCorpus(text);
+  const tokens = Int32Array.from(tokenizer.encode(text));
+  return { tokenizer, tokens, splits: splitTokens(tokens, options.split) };
+}
+
+/**
+ * Contiguous train/val/test views, cut where the recipe cuts them: `int(0.8 * n)` and `int(0.9 * n)`
+ * (the val boundary is `int((train + val) * n)`).
+ */
+export function splitTokens(
+  tokens: Int32Array,
+  fractions: { train: number; val: number } = REFERENCE_SPLIT,
+): CorpusSplits {
+  const { train, val } = fractions;
+  if (!(train > 0 && val >= 0 && train + val <= 1)) {
+    throw new RangeError(
+      `splitTokens: fractions must satisfy train > 0, val >= 0, train + val <= 1; got train ${train}, val ${val}`,
+    );
+  }
+  const n = tokens.length;
+  const trainEnd = Math.floor(train * n);
+  const valEnd = Math.floor((train + val) * n);
+  return {
+    train: tokens.subarray(0, trainEnd),
+    val: tokens.subarray(trainEnd, valEnd),
+    test: tokens.subarray(valEnd),
+  };
+}
+
+/**
+ * How many starts i a split of `length` tokens offers: y reads data[i + seqLen - 1], so
+ * i ranges over 0..length - seqLen. (The recipe draws from 0..length - seqLen - 4, a few fewer;
+ * the difference is negligible and every start used here is valid.)
+ */
+export function batchStartCount(length: number, seqLen: number): number {
+  return Math.max(0, length - seqLen + 1);
+}
+
+function checkBatchOptions(data: Int32Array, options: BatchOptions, what: string): void {
+  const { batchSize, seqLen, bosId, eosId } = options;
+  if (!Number.isInteger(seqLen) || seqLen < 2) {
+    throw new RangeError(`${what}: seqLen must be an integer >= 2 (bos plus at least one token), got ${seqLen}`);
+  }
+  if (!Number.isInteger(batchSize) || batchSize < 1) {
+    throw new RangeError(`${what}: batchSize must be a positive integer, got ${batchSize}`);
+  }
+  for (const [name, id] of [
+    ['bosId', bosId],
+    ['eosId', eosId],
+  ] as const) {
+    if (!Number.isInteger(id) || id < 0) throw new RangeError(`${what}: ${name} must be a token id, got ${id}`);
+  }
+  if (batchStartCount(data.length, seqLen) < 1) {
+    throw new RangeError(
+      `${what}: the split has ${data.length} tokens, too few for sequences of ${seqLen} (needs at least ${seqLen})`,
+    );
+  }
+}
+
+/** The batch whose rows start at `starts` (exposed so tests and evaluation can pick rows). */
+export function batchAt(data: Int32Array, starts: readonly number[], options: BatchOptions): Batch {
+  checkBatchOptions(data, { ...options, batchSize: starts.length }, 'batchAt');
+  const { seqLen, bosId, eosId } = options;
+  const batchSize = starts.length;
+  const x = new Int32Array(batchSize * seqLen);
+  const y = new Int32Array(batchSize * seqLen);
+  const lastStart = data.length - seqLen;
+  starts.forEach((i, row) => {
+    if (!Number.isInteger(i) || i < 0 || i > lastStart) {
+      throw new RangeError(`batchAt: start ${i} of row ${row} is outside 0..${lastStart}`);
+    }
+    const at = row * seqLen;
+    x[at] = bosId;
+    x.set(data.subarray(i, i + seqLen - 1), at + 1);
+    y.set(data.subarray(i + 1, i + seqLen), at);
+    y[at + seqLen - 1] = eosId;
+  });
+  return { x, y, batchSize, seqLen };
+}
+
+/** One batch of `batchSize` rows at starts drawn uniformly (with replacement) by `rng`. */
+export function sampleBatch(data: Int32Array, options: BatchOptions, rng: Rng): Batch {
+  checkBatchOptions(data, options, 'sampleBatch');
+  const count = batchStartCount(data.length, options.seqLen);
+  const starts = Array.from({ length: options.batchSize }, () => rng.int(count));
+  return batchAt(data, starts, options);
+}
+
+/** Draws batches from one split with its own options; `next()` is `sampleBatch` with them. */
+export class BatchSampler {
+  constructor(
+    readonly data: Int32Array,
+    readonly options: BatchOptions,
+    readonly rng: Rng,
+  ) {
+    checkBatchOptions(data, options, 'BatchSampler');
+  }
+
+  next(): Batch {
+    return sampleBatch(this.data, this.options, this.rng);
+  }
+}

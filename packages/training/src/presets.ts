@@ -1,0 +1,212 @@
+/**
+ * Training presets: the reference recipe (`seed003`) and `default`, sized for a 2-core CPU.
+ * A preset fixes the architecture except the vocabulary (that comes from the tokenizer: 68 for
+ * the Tiny Shakespeare CharTokenizer), the data shapes, the optimiser and its schedule, and how
+ * often to evaluate and checkpoint.
+ */
+
+import { argsFromMetaParams, type ModelArgs } from '@llama-ts/model';
+import type { MetaParams } from './checkpoint.js';
+import { GPT2_INIT, type InitScheme, parameterSpecs, TORCH_DEFAULT_INIT } from './init.js';
+import { constantLr, cosineLr, type LrSchedule } from './schedule.js';
+
+/** The architecture fields of Meta's params.json, less vocab_size and max_seq_len. */
+export interface ModelShape {
+  dim: number;
+  n_layers: number;
+  n_heads: number;
+  n_kv_heads: number;
+  multiple_of: number;
+  ffn_dim_multiplier: number | null;
+  norm_eps: number;
+  rope_theta: number;
+}
+
+export interface OptimizerConfig {
+  /** 'adam': L2-free Adam (the recipe's torch.optim.Adam); 'adamw': decoupled weight decay. */
+  kind: 'adam' | 'adamw';
+  beta1: number;
+  beta2: number;
+  eps: number;
+  /** AdamW only; meant for matrices, not norm weights. 0 for Adam. */
+  weightDecay: number;
+}
+
+export interface TrainingPreset {
+  name: string;
+  description: string;
+  model: ModelShape;
+  /** Context trained with; written to params.json as max_seq_len. */
+  seqLen: number;
+  batchSize: number;
+  /** Optimiser updates. */
+  steps: number;
+  optimizer: OptimizerConfig;
+  schedule: LrSchedule;
+  /** Global gradient-norm clip, or null for none. */
+  gradClip: number | null;
+  init: InitScheme;
+  seed: number;
+  /** Evaluate train and val loss every this many steps (and after the last one). */
+  evalInterval: number;
+  /** Batches per split per evaluation. */
+  evalBatches: number;
+  /** Write a checkpoint (with optimiser state for --resume) every this many steps (and at the end). */
+  checkpointInterval: number;
+}
+
+/**
+ * The reference recipe exactly ("build Llama 3 from scratch" on Tiny Shakespeare): its
+ * ModelArgs are dim 512, 8 layers, 8 heads, 4 kv heads, multiple_of 256, no ffn multiplier,
+ * norm_eps 1e-5, rope_theta 10000.0 (the recipe's own value, not Llama 3's 500000), batch 10,
+ * seq 256, 2500 iterations of torch.optim.Adam(lr=1e-3) with PyTorch's default betas and eps,
+ * no schedule, no clipping, PyTorch's default module inits, train and val loss on 10 batches
+ * every log_interval = 10 steps. It reached val loss 2.19. Meant for a GPU.
+ */
+export const seed003: TrainingPreset = Object.freeze({
+  name: 'seed003',
+  description: 'the reference recipe: dim 512, 8 layers, seq 256, batch 10, 2500 steps of Adam at 1e-3 (GPU)',
+  model: Object.freeze({
+    dim: 512,
+    n_layers: 8,
+    n_heads: 8,
+    n_kv_heads: 4,
+    multiple_of: 256,
+    ffn_dim_multiplier: null,
+    norm_eps: 1e-5,
+    rope_theta: 10000,
+  }),
+  seqLen: 256,
+  batchSize: 10,
+  steps: 2500,
+  optimizer: Object.freeze({ kind: 'adam', beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0 }),
+  schedule: constantLr(1e-3),
+  gradClip: null,
+  init: TORCH_DEFAULT_INIT,
+  seed: 3,
+  evalInterval: 10,
+  evalBatches: 10,
+  checkpointInterval: 500,
+}) as TrainingPreset;
+
+/**
+ * Sized to train on a 2-core machine without a GPU in at most 45 minutes.
+ *
+ * Budget: the CPU matmul runs at about 2 GFLOP/s, so 45 min × 60 s × 2e9 ≈ 5.4e12 FLOPs in all.
+ * Model: dim 128, 4 layers, 4 heads (head_dim 32), 2 kv heads, multiple_of 32 → ffn 352;
+ *   755,840 parameters with vocab 68, of which 745,984 are matmul weights (all but the 8,704 of
+ *   the embedding table and the 1,152 norm weights).
+ * Per token, training ≈ 6 × 745,984 (matmul weights) + 12 × seq × dim × layers (attention
+ *   scores and values, forward + backward, full square) = 4.48e6 + 0.39e6 = 4.87e6 FLOPs.
+ * Per step: batch 12 × seq 64 = 768 tokens → 3.74e9 FLOPs; 1,200 steps → 4.49e12 (921,600
+ *   tokens, about one pass over the 892k-token train split).
+ * Evaluation: 13 times (step 0 and every 100 steps), 10 batches of train and 10 of val each,
+ *   forward only (≈ 1/3 of a training step's FLOPs per batch) → about 0.32e12.
+ * Total ≈ 4.8e12 FLOPs ≈ 40 minutes at 2 GFLOP/s, leaving ~10% for the non-matmul ops
+ * (estimateTrainingFlops computes this; a test keeps it under the budget).
+ * Optimiser: AdamW, peak lr 2e-3 after 100 warmup steps, cosine to 2e-4 at step 1200, beta2 0.99
+ * (few tokens per step), weight decay 0.1, gradient clip 1.0; GPT-2 style init (N(0, 0.02)).
+ * The aim is val loss ≤ 1.9. For scale: nanoGPT's README reports val 1.88 for its CPU
+ * Shakespeare-char config (4 layers, 4 heads, 128 wide, seq 64, batch 12, 2,000 iterations,
+ * i.e. 1.5M tokens); this preset sees 0.9M, relying on the warmup + cosine schedule and a higher
+ * peak lr. Unverified until the loop exists: if it falls short, add steps (time permitting)
+ * before growing the model.
+ */
+export const defaultPreset: TrainingPreset = Object.freeze({
+  name: 'default',
+  description:
+    'CPU-sized: dim 128, 4 layers, seq 64, batch 12, 1200 steps of AdamW with warmup + cosine (~40 min on 2 cores)',
+  model: Object.freeze({
+    dim: 128,
+    n_layers: 4,
+    n_heads: 4,
+    n_kv_heads: 2,
+    multiple_of: 32,
+    ffn_dim_multiplier: null,
+    norm_eps: 1e-5,
+    rope_theta: 10000,
+  }),
+  seqLen: 64,
+  batchSize: 12,
+  steps: 1200,
+  optimizer: Object.freeze({ kind: 'adamw', beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.1 }),
+  schedule: cosineLr({ maxLr: 2e-3, minLr: 2e-4, warmupSteps: 100, totalSteps: 1200 }),
+  gradClip: 1,
+  init: GPT2_INIT,
+  seed: 1337,
+  evalInterval: 100,
+  evalBatches: 10,
+  checkpointInterval: 200,
+}) as TrainingPreset;
+
+export const PRESETS: Readonly<Record<string, TrainingPreset>> = Object.freeze({
+  seed003,
+  default: defaultPreset,
+});
+
+export type PresetName = 'seed003' | 'default';
+
+/** A preset by name; throws listing the known names. */
+export function getPreset(name: string): TrainingPreset {
+  const preset = Object.hasOwn(PRESETS, name) ? PRESETS[name] : undefined;
+  if (!preset) throw new RangeError(`unknown training preset "${name}"; known: ${Object.keys(PRESETS).join(', ')}`);
+  return preset;
+}
+
+/** Meta's params.json for a model trained with `preset` and a tokenizer of `vocabSize` entries. */
+export function presetParams(preset: TrainingPreset, vocabSize: number): MetaParams {
+  return { ...preset.model, vocab_size: vocabSize, max_seq_len: preset.seqLen };
+}
+
+/** The ModelArgs of `preset`'s model (maxSeqLen = the context it trains with). */
+export function presetArgs(preset: TrainingPreset, vocabSize: number): ModelArgs {
+  return argsFromMetaParams(presetParams(preset, vocabSize), {}, `preset ${preset.name}`);
+}
+
+export interface FlopEstimate {
+  parameters: number;
+  /** Parameters used in matmuls (all but the embedding table and the norm weights). */
+  matmulParameters: number;
+  tokensPerStep: number;
+  /** Forward + backward, per token: 6 × matmul parameters + 12 × seq × dim × layers. */
+  trainFlopsPerToken: number;
+  /** Forward only, per token: 2 × matmul parameters + 4 × seq × dim × layers. */
+  evalFlopsPerToken: number;
+  trainFlops: number;
+  evalFlops: number;
+  totalFlops: number;
+  /** At `gflops` GFLOP/s. */
+  seconds: number;
+}
+
+/** The usual 6·N·D estimate plus attention, for budgeting a preset's run. */
+export function estimateTrainingFlops(preset: TrainingPreset, vocabSize: number, gflops = 2): FlopEstimate {
+  const args = presetArgs(preset, vocabSize);
+  let parameters = 0;
+  let matmulParameters = 0;
+  for (const { name, shape } of parameterSpecs(args)) {
+    const count = shape.reduce((product, size) => product * size, 1);
+    parameters += count;
+    if (shape.length === 2 && name !== 'tok_embeddings.weight') matmulParameters += count;
+  }
+  const attention = preset.seqLen * args.nHeads * args.headDim * args.nLayers;
+  const tokensPerStep = preset.batchSize * preset.seqLen;
+  const trainFlopsPerToken = 6 * matmulParameters + 12 * attention;
+  const evalFlopsPerToken = 2 * matmulParameters + 4 * attention;
+  const trainFlops = trainFlopsPerToken * tokensPerStep * preset.steps;
+  // Evaluations at step 0, every evalInterval, and after the last step; train and val each.
+  const evaluations = Math.floor(preset.steps / preset.evalInterval) + 1;
+  const evalFlops = evaluations * 2 * preset.evalBatches * tokensPerStep * evalFlopsPerToken;
+  const totalFlops = trainFlops + evalFlops;
+  return {
+    parameters,
+    matmulParameters,
+    tokensPerStep,
+    trainFlopsPerToken,
+    evalFlopsPerToken,
+    trainFlops,
+    evalFlops,
+    totalFlops,
+    seconds: totalFlops / (gflops * 1e9),
+  };
+}
