@@ -26,11 +26,21 @@ export {
 } from './dtype.js';
 export { KernelError } from './errors.js';
 export { attention, type CachePosition, kvWrite } from './ops/attention.js';
+export {
+  type AccumulateOptions,
+  crossEntropy,
+  embeddingBackward,
+  matmulGradInput,
+  matmulGradWeight,
+  rmsNormBackward,
+  swigluBackward,
+} from './ops/backward.js';
 export { fromArray, fromBFloat16, fromBytes, zeros } from './ops/create.js';
 export { add, swiglu } from './ops/elementwise.js';
 export { embedding } from './ops/embedding.js';
 export { matmul, matmulSwiglu } from './ops/matmul.js';
 export { rmsNorm } from './ops/norm.js';
+export { type AdamWOptions, adamwStep, sumSquares } from './ops/optimizer.js';
 export type { OpName, OpParams } from './ops/params.js';
 export {
   LLAMA31_ROPE_SCALING,

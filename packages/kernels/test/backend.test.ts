@@ -61,6 +61,16 @@ describe.each(OP_BACKENDS)('on %s', (name) => {
     expect(Array.from(new Int32Array(bytes.buffer, bytes.byteOffset, 4))).toEqual(Array.from(ids));
   });
 
+  it('disposing more same-size tensors than the pool keeps, before anything is submitted, is safe', async (context) => {
+    // A training step disposes many same-size intermediates before its first read: the buffers past
+    // the pool's limit must not be destroyed while recorded work still uses them.
+    const backend = backends.get(name, context);
+    const x = fromArray(backend, [1, 2, 3, 4], [4]);
+    const outputs = Array.from({ length: 20 }, () => add(x, x));
+    for (const y of outputs) y.dispose();
+    expect(Array.from(await add(x, x).toFloat32())).toEqual([2, 4, 6, 8]);
+  });
+
   it('a write is ordered after the dispatches recorded before it', async (context) => {
     const backend = backends.get(name, context);
     const a = fromArray(backend, [1, 2, 3], [3]);

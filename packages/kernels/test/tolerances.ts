@@ -59,4 +59,43 @@ export const TOLERANCE = {
    * hence the relative part; abs covers log(sum) (sum of ≤ 1003 terms) on ordinary rows.
    */
   logSoftmaxGather: { abs: 2e-5, rel: 1e-5 } satisfies Tolerance,
+
+  // --- Training (backward ops, optimizer). Measured worst errors are in the report of the change that added them.
+
+  /**
+   * The CPU kernels against central finite differences (f(x+h) - f(x-h)) / 2h of a random linear
+   * functional of the float64 forward, h = 1e-5: the difference quotient's truncation error is
+   * O(h²) ≈ 1e-10 and its rounding ≈ 1e-16·|f| / h ≈ 1e-10, so this bounds the kernels' f32 rounding
+   * (sums of ≤ 48 products of O(1) values; measured worst 2.9e-7 absolute), with ~3x margin.
+   */
+  gradcheck: { abs: 1e-6, rel: 1e-5 } satisfies Tolerance,
+  /**
+   * matmulGradInput / matmulGradWeight: f32 dots of length `inner` (N for dX, M for dW), as for
+   * matmul (the same √inner growth, the same 10x margin).
+   */
+  matmulGrad: (inner: number): Tolerance => ({ abs: 1e-5 * Math.sqrt(inner), rel: 1e-4 }),
+  /**
+   * crossEntropy: the loss as logSoftmaxGather (log Σ exp and a subtraction, ~-160 on ±80 rows);
+   * dLogits as softmax (probabilities to ~1e-6 absolute) minus a one-hot, times scale ≤ 1.
+   */
+  crossEntropyLoss: { abs: 2e-5, rel: 1e-5 } satisfies Tolerance,
+  crossEntropyGrad: { abs: 1e-6, rel: 2e-5 } satisfies Tolerance,
+  /**
+   * rmsNormBackward: dX = rstd·g·w - x·rstd³·Σ(g·w·x)/D, two f32 row sums of ≤ 1003 terms and a
+   * difference of two O(rstd) terms that can cancel; dWeight a column sum over ≤ 100 rows of O(rstd)
+   * terms. Inputs ±1, weights ±2 (rstd ≈ 1.7): 1e-5 absolute is ~10x the measured error.
+   */
+  rmsNormBackward: { abs: 1e-5, rel: 1e-4 } satisfies Tolerance,
+  /** swigluBackward: swiglu's exp and division (see swiglu) and three more products per element. */
+  swigluBackward: { abs: 2e-6, rel: 2e-5 } satisfies Tolerance,
+  /** embeddingBackward: f32 sums of ≤ 12 rows of ±1 values in token order: ≤ 12·u·12 ≈ 1e-5 relative worst case. */
+  embeddingBackward: { abs: 1e-6, rel: 1e-5 } satisfies Tolerance,
+  /**
+   * adamwStep over several steps: m, v and p are stored in f32 between steps (the reference keeps
+   * float64), each step adds a few ulp to m, v (rel) and lr·(few u) to p; bias1/bias2 are rounded to
+   * f32 uniforms on WebGPU (u relative on m̂, v̂).
+   */
+  adamw: { abs: 1e-6, rel: 1e-5 } satisfies Tolerance,
+  /** sumSquares: a two-level f32 sum of ≤ 1e5 positive terms (no cancellation): ~√(terms per level)·u relative. */
+  sumSquares: { abs: 0, rel: 1e-5 } satisfies Tolerance,
 } as const;

@@ -31,6 +31,8 @@ export interface OpParams {
    * Rotary embedding of x [B, T, H, Dh] at positions startPos + t, from a precomputed table
    * (`ropeTable`: cos and sin per position and frequency, f32 [P, Dh/2, 2], angles in float64).
    * layout 'interleaved': pairs (x[2j], x[2j+1]) (Meta); 'half': pairs (x[j], x[j + Dh/2]) (Hugging Face).
+   * inverse: rotate by the negative angle (sin negated), the transpose of the rotation, so that
+   * rope with inverse = true is rope's backward: dX = rope(dY, inverse = true).
    * inputs [x f32, table f32]; outputs [y f32 [B, T, H, Dh]].
    */
   rope: {
@@ -40,6 +42,7 @@ export interface OpParams {
     headDim: number;
     startPos: number;
     layout: 'interleaved' | 'half';
+    inverse: boolean;
   };
   /**
    * Writes new keys or values into a cache at positions startPos.., sequence slots slot...
@@ -86,6 +89,69 @@ export interface OpParams {
   logSoftmaxGather: { rows: number; cols: number };
   /** Index of the first maximum per row. inputs [x f32 [R, N]]; outputs [y i32 [R]]. */
   argmax: { rows: number; cols: number };
+
+  // ---------------------------------------------------------------------------------------------
+  // Training: backward ops and the optimizer step (f32 only). `accumulate` adds the result into the
+  // output's existing contents (gradient accumulation across micro-batches) instead of overwriting.
+
+  /** dX = dY · W, the input gradient of matmul. inputs [dY f32 [M, N], w f32 [N, K]]; outputs [dX f32 [M, K]]. */
+  matmulGradInput: { M: number; N: number; K: number };
+  /**
+   * dW (+)= dYᵀ · X, the weight gradient of matmul. inputs [dY f32 [M, N], x f32 [M, K]];
+   * outputs [dW f32 [N, K]] (read too when accumulate).
+   */
+  matmulGradWeight: { M: number; N: number; K: number; accumulate: boolean };
+  /**
+   * Softmax cross-entropy, fused with its gradient. Per row r with target id = targets[r]:
+   * loss[r] = -log softmax(logits[r])[id], dLogits[r] = (softmax(logits[r]) - onehot(id)) · scale;
+   * a row whose target is outside 0..V-1 (negative = padding) gets loss 0 and a zero gradient.
+   * scale is usually 1 / (number of counted rows), making dLogits the gradient of the mean loss.
+   * inputs [logits f32 [R, V], targets i32 [R]]; outputs [loss f32 [R], dLogits f32 [R, V]].
+   */
+  crossEntropy: { rows: number; cols: number; scale: number };
+  /**
+   * The backward of rmsNorm (y = x · rstd · w, rstd = 1 / sqrt(mean(x²) + eps)):
+   * dX = rstd · (dY ⊙ w) - x · rstd³ · Σ(dY ⊙ w ⊙ x) / D per row; dWeight (+)= Σ_rows dY ⊙ x · rstd.
+   * inputs [x f32 [R, D], weight f32 [D], dY f32 [R, D]];
+   * outputs [dX f32 [R, D], dWeight f32 [D], rstd f32 [R] (scratch: 1/rms per row, written by the first pass)].
+   */
+  rmsNormBackward: { rows: number; dim: number; eps: number; accumulate: boolean };
+  /**
+   * The backward of swiglu (y = silu(a) · b): dA = dY · b · silu'(a), dB = dY · silu(a), with
+   * silu'(z) = σ(z)(1 + z(1 - σ(z))). inputs [a f32, b f32, dY f32] (same size n); outputs [dA f32, dB f32].
+   */
+  swigluBackward: { size: number };
+  /**
+   * The backward of embedding: dTable[v] (+)= Σ_{t: ids[t] = v} dY[t] (ids outside 0..V-1 contribute
+   * nothing). inputs [ids i32 [T], dY f32 [T, D]]; outputs [dTable f32 [V, D]].
+   * The WebGPU kernel has no float atomics: a thread per (v, d) scans all T ids, O(V·D·T) work,
+   * meant for small vocabularies (character models); a large vocabulary wants a sort-based kernel.
+   */
+  embeddingBackward: { tokens: number; vocab: number; dim: number; accumulate: boolean };
+  /**
+   * One AdamW step, in place, for t = step (1-based): g = grad · gradScale (gradScale folds in
+   * gradient-norm clipping), m = β1·m + (1-β1)·g, v = β2·v + (1-β2)·g²,
+   * p = p·(1 - lr·weightDecay) - lr · (m / bias1) / (sqrt(v / bias2) + eps), with
+   * bias1 = 1 - β1^t and bias2 = 1 - β2^t (computed by the front end in float64). weightDecay 0 is Adam.
+   * inputs [grad f32 [n]]; outputs [param f32 [n], m f32 [n], v f32 [n]] (all updated in place).
+   */
+  adamwStep: {
+    size: number;
+    lr: number;
+    beta1: number;
+    beta2: number;
+    eps: number;
+    weightDecay: number;
+    bias1: number;
+    bias2: number;
+    gradScale: number;
+  };
+  /**
+   * Σ x² over a whole tensor into one f32 (for gradient-norm clipping), two-level: `partials` partial
+   * sums, then their sum. inputs [x f32 [n]]; outputs [out f32 [1] (read too when accumulate),
+   * partials f32 [partials] (scratch)].
+   */
+  sumSquares: { size: number; partials: number; accumulate: boolean };
 }
 
 export type OpName = keyof OpParams;

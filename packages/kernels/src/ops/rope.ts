@@ -75,6 +75,8 @@ export interface RopeOptions {
   startPos: number;
   /** 'interleaved' for Meta checkpoints, 'half' for Hugging Face's permuted q/k rows. */
   layout: 'interleaved' | 'half';
+  /** Rotate by the negative angle: rope's transpose, i.e. its backward (dX = rope(dY, { inverse: true })). */
+  inverse?: boolean;
 }
 
 /** Rotates x [B, T, H, Dh] (queries or keys) at positions startPos..startPos+T-1. */
@@ -105,6 +107,7 @@ export function rope(x: Tensor, table: Tensor, options: RopeOptions): Tensor {
     headDim,
     startPos: options.startPos,
     layout: options.layout,
+    inverse: options.inverse ?? false,
   });
   return y;
 }

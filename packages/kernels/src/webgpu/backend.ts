@@ -38,6 +38,8 @@ export class WebGPUBackend implements Backend {
   readonly #pipelines = new Map<string, GPUComputePipeline>();
   readonly #pool = new Map<number, GPUBuffer[]>();
   readonly #uniformArena: GPUBuffer;
+  /** Released buffers beyond the pool, used by recorded work: destroyed at the next submit. */
+  readonly #destroyAfterSubmit: GPUBuffer[] = [];
   readonly #uniformMirror = new ArrayBuffer(UNIFORM_ARENA_BYTES);
   readonly #uniformAlignment: number;
   #uniformUsed = 0;
@@ -159,6 +161,9 @@ export class WebGPUBackend implements Backend {
       if (bucket.length < POOLED_BUFFERS_PER_SIZE) {
         bucket.push(chunk.buffer);
         this.#pool.set(chunk.buffer.size, bucket);
+      } else if (this.#encoder) {
+        // Recorded work may still use it: destroying it now would fail that work's submit.
+        this.#destroyAfterSubmit.push(chunk.buffer);
       } else {
         chunk.buffer.destroy();
       }
@@ -252,6 +257,8 @@ export class WebGPUBackend implements Backend {
       this.device.queue.writeBuffer(this.#uniformArena, 0, this.#uniformMirror, 0, this.#uniformUsed);
     this.device.queue.submit([this.#encoder.finish()]);
     this.#encoder = undefined;
+    // Safe once submitted: WebGPU frees a destroyed buffer only after the work using it completes.
+    for (const buffer of this.#destroyAfterSubmit.splice(0)) buffer.destroy();
     this.#uniformUsed = 0;
   }
 

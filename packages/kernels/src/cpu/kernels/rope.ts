@@ -12,6 +12,7 @@ export function rope([x, table]: readonly Tensor[], [y]: readonly Tensor[], p: O
   const ys = f32(y as Tensor);
   const half = p.headDim / 2;
   const interleaved = p.layout === 'interleaved';
+  const sign = p.inverse ? -1 : 1;
   for (let b = 0; b < p.batch; b++) {
     for (let t = 0; t < p.tokens; t++) {
       const angles = (p.startPos + t) * half * 2;
@@ -21,7 +22,7 @@ export function rope([x, table]: readonly Tensor[], [y]: readonly Tensor[], p: O
           const i0 = base + (interleaved ? 2 * j : j);
           const i1 = base + (interleaved ? 2 * j + 1 : j + half);
           const cos = cs[angles + 2 * j] as number;
-          const sin = cs[angles + 2 * j + 1] as number;
+          const sin = sign * (cs[angles + 2 * j + 1] as number);
           const x0 = xs[i0] as number;
           const x1 = xs[i1] as number;
           ys[i0] = x0 * cos - x1 * sin;

@@ -6,7 +6,7 @@ const WORKGROUP = 256;
 
 /** One thread per rotated pair; cos/sin come from the float64-built table. */
 const ROPE = /* wgsl */ `
-struct Params { tokens: u32, heads: u32, head_dim: u32, start_pos: u32, pairs: u32, interleaved: u32 }
+struct Params { tokens: u32, heads: u32, head_dim: u32, start_pos: u32, pairs: u32, interleaved: u32, sin_sign: f32 }
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> table: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
@@ -25,7 +25,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let i1 = base + select(j + half_dim, 2u * j + 1u, params.interleaved == 1u);
   let angle = ((params.start_pos + t) * half_dim + j) * 2u;
   let c = table[angle];
-  let s = table[angle + 1u];
+  let s = table[angle + 1u] * params.sin_sign;   // -1: the inverse rotation (rope's backward)
   let x0 = x[i0];
   let x1 = x[i1];
   y[i0] = x0 * c - x1 * s;
@@ -50,6 +50,7 @@ export function rope(
         ['u32', p.startPos],
         ['u32', pairs],
         ['u32', p.layout === 'interleaved' ? 1 : 0],
+        ['f32', p.inverse ? -1 : 1],
       ],
       workgroups: grid(Math.ceil(pairs / WORKGROUP), context),
     },

@@ -157,3 +157,50 @@ export function argmax(
 ) {
   return rows('argmax', ARGMAX, [...inputs, ...outputs], p, context);
 }
+
+/**
+ * Softmax cross-entropy and its gradient, a workgroup per row: loss = log Σ exp(x - max) - (x[id] - max),
+ * dLogits = (softmax - onehot(id)) · scale; zeros for a row whose target is outside 0..V-1.
+ */
+const CROSS_ENTROPY = /* wgsl */ `
+struct Params { rows: u32, cols: u32, scale: f32 }
+@group(0) @binding(0) var<storage, read> x: array<f32>;
+@group(0) @binding(1) var<storage, read> targets: array<i32>;
+@group(0) @binding(2) var<storage, read_write> loss: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(4) var<uniform> params: Params;
+${REDUCTIONS}
+${ROW}
+  // Reduce before looking at the target: every thread must reach the reductions' barriers.
+  let m = row_max(lid, base, params.cols);
+  let sum = row_sum_exp(lid, base, params.cols, m);
+  let id = targets[r];
+  let valid = id >= 0 && u32(id) < params.cols;
+  let g = select(0.0, params.scale, valid);
+  let inverse = 1.0 / sum;
+  for (var c = lid; c < params.cols; c += ${WORKGROUP}u) {
+    let onehot = select(0.0, 1.0, valid && u32(id) == c);
+    dx[base + c] = (exp(x[base + c] - m) * inverse - onehot) * g;
+  }
+  if (lid == 0u) { loss[r] = select(0.0, log(sum) - (x[base + u32(max(id, 0))] - m), valid); }
+}`;
+
+export function crossEntropy(
+  inputs: readonly Tensor[],
+  outputs: readonly Tensor[],
+  p: OpParams['crossEntropy'],
+  context: KernelContext,
+): GpuDispatch[] {
+  return [
+    {
+      shader: CROSS_ENTROPY,
+      bindings: [...inputs, ...outputs].map((t) => binding(t, 'crossEntropy')),
+      uniforms: [
+        ['u32', p.rows],
+        ['u32', p.cols],
+        ['f32', p.scale],
+      ],
+      workgroups: grid(p.rows, context),
+    },
+  ];
+}
