@@ -25,7 +25,7 @@ export {
   type WeightDType,
 } from './dtype.js';
 export { KernelError } from './errors.js';
-export { attention, type CachePosition, kvWrite } from './ops/attention.js';
+export { type AttentionGradients, attention, attentionBackward, type CachePosition, kvWrite } from './ops/attention.js';
 export {
   type AccumulateOptions,
   crossEntropy,

@@ -15,6 +15,7 @@ import type { OpName, OpParams } from './ops/params.js';
 import type { Tensor } from './tensor.js';
 import type { WebGPUKernel } from './webgpu/kernel.js';
 import * as gpuAttention from './webgpu/kernels/attention.js';
+import { attentionBackward as gpuAttentionBackward } from './webgpu/kernels/attention-backward.js';
 import * as gpuBackward from './webgpu/kernels/backward.js';
 import * as gpuElementwise from './webgpu/kernels/elementwise.js';
 import { embedding as gpuEmbedding } from './webgpu/kernels/embedding.js';
@@ -56,4 +57,5 @@ export const OPS: { readonly [Name in OpName]: OpKernels<Name> } = {
   embeddingBackward: { cpu: backward.embeddingBackward, webgpu: gpuBackward.embeddingBackward },
   adamwStep: { cpu: optimizer.adamwStep, webgpu: gpuOptimizer.adamwStep },
   sumSquares: { cpu: optimizer.sumSquares, webgpu: gpuOptimizer.sumSquares },
+  attentionBackward: { cpu: attention.attentionBackward, webgpu: gpuAttentionBackward },
 };

@@ -152,6 +152,14 @@ export interface OpParams {
    * partials f32 [partials] (scratch)].
    */
   sumSquares: { size: number; partials: number; accumulate: boolean };
+  /**
+   * The backward of causal grouped-query attention over a whole sequence (training: startPos 0, the
+   * batch's own keys and values, scale 1/sqrt(Dh)). Probabilities are recomputed, not stored.
+   * inputs [q f32 [B, T, H, Dh], k f32 [B, T, Hkv, Dh], v f32 [B, T, Hkv, Dh], dOut f32 [B, T, H, Dh]];
+   * outputs [dQ [B, T, H, Dh], dK [B, T, Hkv, Dh], dV [B, T, Hkv, Dh], stats [B, T, H, 2]] where
+   * stats is scratch: per query the log-sum-exp of its scores and D = Σ_j p_j (dOut · v_j).
+   */
+  attentionBackward: { batch: number; tokens: number; heads: number; kvHeads: number; headDim: number; scale: number };
 }
 
 export type OpName = keyof OpParams;

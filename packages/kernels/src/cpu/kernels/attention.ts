@@ -62,3 +62,70 @@ export function attention(
     }
   }
 }
+
+/**
+ * Causal GQA attention backward, in the three passes the WebGPU kernel uses: per query the
+ * log-sum-exp L of its scores and D = Σ_j p_j (dO · v_j) = dO · O; then dQ per query; then dK and
+ * dV per key, summed over the queries that see it and the query heads of its kv group.
+ */
+export function attentionBackward(
+  [q, k, v, dOut]: readonly Tensor[],
+  [dQ, dK, dV, stats]: readonly Tensor[],
+  p: OpParams['attentionBackward'],
+): void {
+  const qs = f32(q as Tensor);
+  const ks = f32(k as Tensor);
+  const vs = f32(v as Tensor);
+  const dos = f32(dOut as Tensor);
+  const dqs = f32(dQ as Tensor);
+  const dks = f32(dK as Tensor);
+  const dvs = f32(dV as Tensor);
+  const st = f32(stats as Tensor);
+  const { batch, tokens, heads, kvHeads, headDim, scale } = p;
+  const group = heads / kvHeads;
+  const qAt = (b: number, t: number, h: number) => ((b * tokens + t) * heads + h) * headDim;
+  const kvAt = (b: number, s: number, g: number) => ((b * tokens + s) * kvHeads + g) * headDim;
+  const score = (b: number, t: number, h: number, s: number) =>
+    dot(qs, qAt(b, t, h), ks, kvAt(b, s, (h / group) | 0), headDim) * scale;
+  for (let b = 0; b < batch; b++) {
+    for (let t = 0; t < tokens; t++) {
+      for (let h = 0; h < heads; h++) {
+        let max = Number.NEGATIVE_INFINITY;
+        for (let s = 0; s <= t; s++) max = Math.max(max, score(b, t, h, s));
+        let sum = 0;
+        for (let s = 0; s <= t; s++) sum += Math.exp(score(b, t, h, s) - max);
+        const logSumExp = max + Math.log(sum);
+        let d = 0;
+        for (let s = 0; s <= t; s++) {
+          const prob = Math.exp(score(b, t, h, s) - logSumExp);
+          d += prob * dot(dos, qAt(b, t, h), vs, kvAt(b, s, (h / group) | 0), headDim);
+        }
+        const at = ((b * tokens + t) * heads + h) * 2;
+        st[at] = logSumExp;
+        st[at + 1] = d;
+      }
+    }
+  }
+  dqs.fill(0);
+  dks.fill(0);
+  dvs.fill(0);
+  for (let b = 0; b < batch; b++) {
+    for (let t = 0; t < tokens; t++) {
+      for (let h = 0; h < heads; h++) {
+        const at = ((b * tokens + t) * heads + h) * 2;
+        const logSumExp = st[at] as number;
+        const d = st[at + 1] as number;
+        const g = (h / group) | 0;
+        for (let s = 0; s <= t; s++) {
+          const prob = Math.exp(score(b, t, h, s) - logSumExp);
+          const dScore = prob * (dot(dos, qAt(b, t, h), vs, kvAt(b, s, g), headDim) - d) * scale;
+          for (let e = 0; e < headDim; e++) {
+            dqs[qAt(b, t, h) + e] = (dqs[qAt(b, t, h) + e] as number) + dScore * (ks[kvAt(b, s, g) + e] as number);
+            dks[kvAt(b, s, g) + e] = (dks[kvAt(b, s, g) + e] as number) + dScore * (qs[qAt(b, t, h) + e] as number);
+            dvs[kvAt(b, s, g) + e] = (dvs[kvAt(b, s, g) + e] as number) + prob * (dos[qAt(b, t, h) + e] as number);
+          }
+        }
+      }
+    }
+  }
+}
