@@ -42,6 +42,7 @@ export {
   parameterSpecs,
   TORCH_DEFAULT_INIT,
 } from './init.js';
+export { LlamaTrainer } from './llama-train.js';
 export {
   CSV_HEADER,
   type LossCurveOptions,
