@@ -2,6 +2,7 @@ import { KernelError } from '../../errors.js';
 import type { OpParams } from '../../ops/params.js';
 import type { Tensor } from '../../tensor.js';
 import { binding, type GpuDispatch, grid, type KernelContext } from '../kernel.js';
+import { workgroupReductions } from './reduce.js';
 
 /**
  * Causal GQA attention backward over a whole sequence, in three passes without float atomics:
@@ -27,22 +28,7 @@ fn q_at(b: u32, t: u32, h: u32) -> u32 { return ((b * params.tokens + t) * param
 fn kv_at(b: u32, s: u32, g: u32) -> u32 { return ((b * params.tokens + s) * params.kv_heads + g) * params.head_dim; }
 fn group_size() -> u32 { return params.heads / params.kv_heads; }
 
-var<workgroup> reduce: array<f32, ${WORKGROUP}>;
-
-fn block_reduce(lid: u32, value: f32, take_max: bool) -> f32 {
-  reduce[lid] = value;
-  workgroupBarrier();
-  for (var stride = ${WORKGROUP / 2}u; stride > 0u; stride >>= 1u) {
-    if (lid < stride) {
-      let other = reduce[lid + stride];
-      reduce[lid] = select(reduce[lid] + other, max(reduce[lid], other), take_max);
-    }
-    workgroupBarrier();
-  }
-  let result = reduce[0];
-  workgroupBarrier();
-  return result;
-}`;
+${workgroupReductions(WORKGROUP)}`;
 
 /** Pass 1: one workgroup per query; threads take keys lid, lid + 64, ... */
 const STATS = /* wgsl */ `${COMMON}
@@ -66,10 +52,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let qi = q_at(b, t, h);
   var m = bitcast<f32>(0xff7fffffu);
   for (var s = lid; s <= t; s += ${WORKGROUP}u) { m = max(m, score(qi, kv_at(b, s, g))); }
-  m = block_reduce(lid, m, true);
+  m = reduce_max(lid, m);
   var sum = 0.0;
   for (var s = lid; s <= t; s += ${WORKGROUP}u) { sum += exp(score(qi, kv_at(b, s, g)) - m); }
-  let lse = m + log(block_reduce(lid, sum, false));
+  let lse = m + log(reduce_sum(lid, sum));
   var d = 0.0;
   for (var s = lid; s <= t; s += ${WORKGROUP}u) {
     let ki = kv_at(b, s, g);
@@ -77,7 +63,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     for (var e = 0u; e < params.head_dim; e++) { dp += d_out[qi + e] * v[ki + e]; }
     d += exp(score(qi, ki) - lse) * dp;
   }
-  d = block_reduce(lid, d, false);
+  d = reduce_sum(lid, d);
   if (lid == 0u) {
     stats[query * 2u] = lse;
     stats[query * 2u + 1u] = d;

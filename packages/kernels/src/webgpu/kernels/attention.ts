@@ -2,6 +2,7 @@ import { KernelError } from '../../errors.js';
 import type { OpParams } from '../../ops/params.js';
 import type { Tensor } from '../../tensor.js';
 import { binding, type GpuDispatch, grid, type KernelContext } from '../kernel.js';
+import { workgroupReductions } from './reduce.js';
 
 const WORKGROUP = 64;
 /** Keys scored per thread per block: fewer, larger blocks mean fewer barrier-bound reductions. */
@@ -46,22 +47,7 @@ struct Params {
 
 var<workgroup> query: array<f32, ${MAX_HEAD_DIM}>;
 var<workgroup> scores: array<f32, ${BLOCK}>;
-var<workgroup> reduce: array<f32, ${WORKGROUP}>;
-
-fn block_reduce(lid: u32, value: f32, take_max: bool) -> f32 {
-  reduce[lid] = value;
-  workgroupBarrier();
-  for (var stride = ${WORKGROUP / 2}u; stride > 0u; stride >>= 1u) {
-    if (lid < stride) {
-      let other = reduce[lid + stride];
-      reduce[lid] = select(reduce[lid] + other, max(reduce[lid], other), take_max);
-    }
-    workgroupBarrier();
-  }
-  let result = reduce[0];
-  workgroupBarrier();
-  return result;
-}
+${workgroupReductions(WORKGROUP)}
 
 @compute @workgroup_size(${WORKGROUP})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -96,7 +82,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
       scores[j] = score;
       local_max = max(local_max, score);
     }
-    let new_max = max(running_max, block_reduce(lid, local_max, true));
+    let new_max = max(running_max, reduce_max(lid, local_max));
     var local_sum = 0.0;
     for (var i = 0u; i < ${KEYS_PER_THREAD}u; i++) {
       let j = lid + i * ${WORKGROUP}u;
@@ -105,9 +91,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
       local_sum += p;
     }
     let correction = exp(running_max - new_max);
-    running_sum = running_sum * correction + block_reduce(lid, local_sum, false);
+    running_sum = running_sum * correction + reduce_sum(lid, local_sum);
     running_max = new_max;
-    // Every thread's probabilities are in scores[]: block_reduce ended on a barrier.
+    // Every thread's probabilities are in scores[]: the reduction ended on a barrier.
     let count = min(${BLOCK}u, visible - s0);
     for (var slot = 0u; slot < ${MAX_HEAD_DIM / WORKGROUP}u; slot++) {
       let d = lid + slot * ${WORKGROUP}u;

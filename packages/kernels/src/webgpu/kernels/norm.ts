@@ -1,6 +1,7 @@
 import type { OpParams } from '../../ops/params.js';
 import type { Tensor } from '../../tensor.js';
 import { binding, type GpuDispatch, grid, type KernelContext } from '../kernel.js';
+import { workgroupReductions } from './reduce.js';
 
 const WORKGROUP = 256;
 
@@ -11,7 +12,7 @@ struct Params { rows: u32, dim: u32, eps: f32 }
 @group(0) @binding(1) var<storage, read> weight: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
 @group(0) @binding(3) var<uniform> params: Params;
-var<workgroup> partial: array<f32, ${WORKGROUP}>;
+${workgroupReductions(WORKGROUP)}
 
 @compute @workgroup_size(${WORKGROUP})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -20,13 +21,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let base = r * params.dim;
   var sum = 0.0;
   for (var i = lid; i < params.dim; i += ${WORKGROUP}u) { sum += x[base + i] * x[base + i]; }
-  partial[lid] = sum;
-  workgroupBarrier();
-  for (var stride = ${WORKGROUP / 2}u; stride > 0u; stride >>= 1u) {
-    if (lid < stride) { partial[lid] += partial[lid + stride]; }
-    workgroupBarrier();
-  }
-  let inverse = inverseSqrt(partial[0] / f32(params.dim) + params.eps);
+  let inverse = inverseSqrt(reduce_sum(lid, sum) / f32(params.dim) + params.eps);
   for (var i = lid; i < params.dim; i += ${WORKGROUP}u) { y[base + i] = x[base + i] * inverse * weight[i]; }
 }`;
 

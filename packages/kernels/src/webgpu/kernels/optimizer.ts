@@ -2,6 +2,7 @@
 import type { OpParams } from '../../ops/params.js';
 import type { Tensor } from '../../tensor.js';
 import { binding, type GpuDispatch, grid, type KernelContext } from '../kernel.js';
+import { workgroupReductions } from './reduce.js';
 
 const WORKGROUP = 256;
 
@@ -55,18 +56,7 @@ export function adamwStep(
   ];
 }
 
-const REDUCE = /* wgsl */ `
-var<workgroup> partial: array<f32, ${WORKGROUP}>;
-
-fn reduce_sum(lid: u32, value: f32) -> f32 {
-  partial[lid] = value;
-  workgroupBarrier();
-  for (var stride = ${WORKGROUP / 2}u; stride > 0u; stride >>= 1u) {
-    if (lid < stride) { partial[lid] += partial[lid + stride]; }
-    workgroupBarrier();
-  }
-  return partial[0];
-}`;
+const REDUCE = workgroupReductions(WORKGROUP);
 
 /** Pass 1: workgroup g of G sums the squares of its contiguous chunk (read with stride 256) into partials[g]. */
 const SUM_SQUARES_PARTIALS = /* wgsl */ `

@@ -1,37 +1,14 @@
 import type { OpParams } from '../../ops/params.js';
 import type { Tensor } from '../../tensor.js';
 import { binding, type GpuDispatch, grid, type KernelContext } from '../kernel.js';
+import { workgroupReductions } from './reduce.js';
 
 const WORKGROUP = 256;
 
 /** Workgroup reductions shared by the row kernels below (a workgroup per row). */
 const REDUCTIONS = /* wgsl */ `
-var<workgroup> partial: array<f32, ${WORKGROUP}>;
 var<workgroup> partial_index: array<u32, ${WORKGROUP}>;
-
-fn reduce_max(lid: u32, value: f32) -> f32 {
-  partial[lid] = value;
-  workgroupBarrier();
-  for (var stride = ${WORKGROUP / 2}u; stride > 0u; stride >>= 1u) {
-    if (lid < stride) { partial[lid] = max(partial[lid], partial[lid + stride]); }
-    workgroupBarrier();
-  }
-  let result = partial[0];
-  workgroupBarrier();
-  return result;
-}
-
-fn reduce_sum(lid: u32, value: f32) -> f32 {
-  partial[lid] = value;
-  workgroupBarrier();
-  for (var stride = ${WORKGROUP / 2}u; stride > 0u; stride >>= 1u) {
-    if (lid < stride) { partial[lid] += partial[lid + stride]; }
-    workgroupBarrier();
-  }
-  let result = partial[0];
-  workgroupBarrier();
-  return result;
-}
+${workgroupReductions(WORKGROUP)}
 
 fn row_max(lid: u32, base: u32, cols: u32) -> f32 {
   var m = bitcast<f32>(0xff7fffffu);
