@@ -117,6 +117,21 @@ const CASES: AttentionCase[] = [
     slots: 3,
     maxSeqLen: 600,
   },
+  // Few queries over a long cache: the WebGPU kernel spreads the keys over several workgroups
+  // (5 splits here, the last one partial) and merges them; the 3 queries see different numbers of
+  // keys, so one split is empty for the earliest.
+  {
+    what: '3 tokens at 2046 over 5 key splits, GQA 4, odd Dh = 33',
+    batch: 1,
+    tokens: 3,
+    heads: 4,
+    kvHeads: 1,
+    headDim: 33,
+    startPos: 2046,
+    slot: 0,
+    slots: 1,
+    maxSeqLen: 2100,
+  },
   // Head dims past one thread per dimension (65), Llama's 128, and 256.
   {
     what: 'Dh = 65, GQA 2',

@@ -53,6 +53,14 @@ const MATMUL_CASES: MatmulCase[] = [
   { M: 17, N: 1003, K: 96, dtype: 'q8_0' },
   { M: 100, N: 17, K: 32, dtype: 'q8_0' },
   { M: 5, N: 17, K: 160, dtype: 'q8_0' },
+  // Long rows: the WebGPU matrix-vector kernel widens its row sets from 8 lanes to 16 and 32 as
+  // rows hold more 16-byte weight groups (f32 4 weights, f16 8, q8_0 16 per group).
+  { M: 1, N: 37, K: 2048, dtype: 'f32' },
+  { M: 1, N: 37, K: 4100, dtype: 'f32' },
+  { M: 1, N: 19, K: 4096, dtype: 'f16' },
+  { M: 1, N: 19, K: 8200, dtype: 'f16' },
+  { M: 1, N: 11, K: 8192, dtype: 'q8_0' },
+  { M: 1, N: 11, K: 16384, dtype: 'q8_0' },
 ];
 
 const label = (c: MatmulCase) => `M=${c.M} N=${c.N} K=${c.K} ${c.dtype}`;
@@ -108,6 +116,7 @@ const MATMUL_SWIGLU_CASES: MatmulCase[] = [
   { M: 17, N: 3, K: 17, dtype: 'f16' },
   { M: 1, N: 1003, K: 96, dtype: 'q8_0' },
   { M: 5, N: 100, K: 1024, dtype: 'q8_0' },
+  { M: 1, N: 19, K: 4096, dtype: 'f32' },
 ];
 
 interface EmbeddingCase {

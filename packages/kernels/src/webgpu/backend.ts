@@ -40,6 +40,8 @@ export class WebGPUBackend implements Backend {
   readonly #uniformArena: GPUBuffer;
   /** Released buffers beyond the pool, used by recorded work: destroyed at the next submit. */
   readonly #destroyAfterSubmit: GPUBuffer[] = [];
+  /** Scratch buffers taken by the op being recorded; pooled again once it is. */
+  readonly #scratch: GPUBuffer[] = [];
   readonly #uniformMirror = new ArrayBuffer(UNIFORM_ARENA_BYTES);
   readonly #uniformAlignment: number;
   #uniformUsed = 0;
@@ -65,6 +67,11 @@ export class WebGPUBackend implements Backend {
       maxWorkgroupsPerDimension: limits.maxComputeWorkgroupsPerDimension,
       maxWorkgroupStorageSize: limits.maxComputeWorkgroupStorageSize,
       maxInvocationsPerWorkgroup: limits.maxComputeInvocationsPerWorkgroup,
+      scratch: (byteLength) => {
+        const { buffer } = this.#takeBuffer(byteLength);
+        this.#scratch.push(buffer);
+        return { buffer, offset: 0, size: byteLength };
+      },
     };
     this.#uniformAlignment = limits.minUniformBufferOffsetAlignment;
     this.#uniformArena = device.createBuffer({
@@ -143,6 +150,7 @@ export class WebGPUBackend implements Backend {
     params: OpParams[Name],
   ): void {
     for (const dispatch of OPS[op].webgpu(inputs, outputs, params, this.kernelContext)) this.#record(op, dispatch);
+    for (const buffer of this.#scratch.splice(0)) this.#pooled(buffer);
   }
 
   view(tensor: Tensor, shape: readonly number[]): Tensor {
@@ -156,18 +164,7 @@ export class WebGPUBackend implements Backend {
   }
 
   release(tensor: Tensor): void {
-    for (const chunk of storageOf(tensor).chunks) {
-      const bucket = this.#pool.get(chunk.buffer.size) ?? [];
-      if (bucket.length < POOLED_BUFFERS_PER_SIZE) {
-        bucket.push(chunk.buffer);
-        this.#pool.set(chunk.buffer.size, bucket);
-      } else if (this.#encoder) {
-        // Recorded work may still use it: destroying it now would fail that work's submit.
-        this.#destroyAfterSubmit.push(chunk.buffer);
-      } else {
-        chunk.buffer.destroy();
-      }
-    }
+    for (const chunk of storageOf(tensor).chunks) this.#pooled(chunk.buffer);
   }
 
   async synchronize(): Promise<void> {
@@ -219,6 +216,20 @@ export class WebGPUBackend implements Backend {
       this.#pipelines.set(shader, pipeline);
     }
     return pipeline;
+  }
+
+  /** Returns a buffer to the pool, or destroys it when its size's bucket is full. */
+  #pooled(buffer: GPUBuffer): void {
+    const bucket = this.#pool.get(buffer.size) ?? [];
+    if (bucket.length < POOLED_BUFFERS_PER_SIZE) {
+      bucket.push(buffer);
+      this.#pool.set(buffer.size, bucket);
+    } else if (this.#encoder) {
+      // Recorded work may still use it: destroying it now would fail that work's submit.
+      this.#destroyAfterSubmit.push(buffer);
+    } else {
+      buffer.destroy();
+    }
   }
 
   #takeBuffer(byteLength: number): { buffer: GPUBuffer; fresh: boolean } {

@@ -12,6 +12,12 @@ export interface KernelContext {
   maxWorkgroupsPerDimension: number;
   maxWorkgroupStorageSize: number;
   maxInvocationsPerWorkgroup: number;
+  /**
+   * A scratch buffer of at least `byteLength` bytes for intermediates passed between the
+   * dispatches of one op; it returns to the pool once the op is recorded (queue order keeps a
+   * later reuse after this op's reads).
+   */
+  scratch(byteLength: number): GPUBufferBinding;
 }
 
 /** A uniform field: the shader's `Params` struct declares the same fields, in order, all 32-bit. */

@@ -34,15 +34,17 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
  * values into its own output dims. Only one block of scores is ever held, so the context length
  * is not bounded by workgroup memory.
  */
-const ATTENTION = /* wgsl */ `
+function attentionShader(split: boolean): string {
+  return /* wgsl */ `
 struct Params {
   tokens: u32, heads: u32, kv_heads: u32, head_dim: u32,
   start_pos: u32, slot: u32, max_seq_len: u32, scale: f32, queries: u32,
+  splits: u32, split_keys: u32,
 }
 @group(0) @binding(0) var<storage, read> q: array<f32>;
 @group(0) @binding(1) var<storage, read> k_cache: array<f32>;
 @group(0) @binding(2) var<storage, read> v_cache: array<f32>;
-@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+@group(0) @binding(3) var<storage, read_write> ${split ? 'partials' : 'y'}: array<f32>;
 @group(0) @binding(4) var<uniform> params: Params;
 
 var<workgroup> query: array<f32, ${MAX_HEAD_DIM}>;
@@ -51,7 +53,9 @@ ${workgroupReductions(WORKGROUP)}
 
 @compute @workgroup_size(${WORKGROUP})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
-  let query_index = wid.x + wid.y * nwg.x;   // over (b, t, h)
+  let group_index = wid.x + wid.y * nwg.x;   // over (b, t, h) and then splits
+  let query_index = group_index / params.splits;
+  let split = group_index % params.splits;
   if (query_index >= params.queries) { return; }
   let h = query_index % params.heads;
   let t = (query_index / params.heads) % params.tokens;
@@ -62,11 +66,13 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   for (var d = lid; d < params.head_dim; d += ${WORKGROUP}u) { query[d] = q[q_base + d]; }
   workgroupBarrier();
 
-  let visible = params.start_pos + t + 1u;
+  // This workgroup's keys: split_keys of them from split * split_keys, within the causal limit.
+  let first_key = split * params.split_keys;
+  let visible = min(params.start_pos + t + 1u, first_key + params.split_keys);
   var running_max = bitcast<f32>(0xff7fffffu);
   var running_sum = 0.0;
   var acc = array<f32, ${MAX_HEAD_DIM / WORKGROUP}>();
-  for (var s0 = 0u; s0 < visible; s0 += ${BLOCK}u) {
+  for (var s0 = first_key; s0 < visible; s0 += ${BLOCK}u) {
     // Scores of this block's keys, ${KEYS_PER_THREAD} per thread (strided so reads stay coalesced).
     var local_max = bitcast<f32>(0xff7fffffu);
     for (var i = 0u; i < ${KEYS_PER_THREAD}u; i++) {
@@ -105,9 +111,52 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
     }
     workgroupBarrier();
   }
+  ${
+    split
+      ? `// Unnormalised: [max, sum, acc[0..head_dim)] per (query, split), for the combine pass.
+  let out = group_index * (params.head_dim + 2u);
+  if (lid == 0u) { partials[out] = running_max; partials[out + 1u] = running_sum; }
   for (var slot = 0u; slot < ${MAX_HEAD_DIM / WORKGROUP}u; slot++) {
     let d = lid + slot * ${WORKGROUP}u;
+    if (d < params.head_dim) { partials[out + 2u + d] = acc[slot]; }
+  }`
+      : `for (var slot = 0u; slot < ${MAX_HEAD_DIM / WORKGROUP}u; slot++) {
+    let d = lid + slot * ${WORKGROUP}u;
     if (d < params.head_dim) { y[q_base + d] = acc[slot] / running_sum; }
+  }`
+  }
+}`;
+}
+
+/**
+ * Merges the splits of each query: with M the largest split max, y = Σ e^(m_s - M) acc_s /
+ * Σ e^(m_s - M) sum_s. A split that saw no key has sum 0 and the lowest finite max, so it adds
+ * nothing.
+ */
+const COMBINE = /* wgsl */ `
+struct Params { queries: u32, splits: u32, head_dim: u32 }
+@group(0) @binding(0) var<storage, read> partials: array<f32>;
+@group(0) @binding(1) var<storage, read_write> y: array<f32>;
+@group(0) @binding(2) var<uniform> params: Params;
+
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let query_index = wid.x + wid.y * nwg.x;
+  if (query_index >= params.queries) { return; }
+  let stride = params.head_dim + 2u;
+  let base = query_index * params.splits * stride;
+  var global_max = bitcast<f32>(0xff7fffffu);
+  for (var s = 0u; s < params.splits; s++) { global_max = max(global_max, partials[base + s * stride]); }
+  var total = 0.0;
+  for (var s = 0u; s < params.splits; s++) {
+    total += exp(partials[base + s * stride] - global_max) * partials[base + s * stride + 1u];
+  }
+  for (var d = lid; d < params.head_dim; d += ${WORKGROUP}u) {
+    var sum = 0.0;
+    for (var s = 0u; s < params.splits; s++) {
+      sum += exp(partials[base + s * stride] - global_max) * partials[base + s * stride + 2u + d];
+    }
+    y[query_index * params.head_dim + d] = sum / total;
   }
 }`;
 
@@ -136,6 +185,15 @@ export function kvWrite(
   ];
 }
 
+/** Keys per split when a query's keys are spread over several workgroups (a multiple of BLOCK). */
+const SPLIT_KEYS = 2 * BLOCK;
+/** Split only while there are fewer queries than this: enough workgroups to fill a GPU already. */
+const SPLIT_BELOW_QUERIES = 512;
+const MAX_SPLITS = 64;
+
+const ATTENTION = attentionShader(false);
+const ATTENTION_SPLIT = attentionShader(true);
+
 export function attention(
   [q, kCache, vCache]: readonly Tensor[],
   [y]: readonly Tensor[],
@@ -145,27 +203,46 @@ export function attention(
   if (p.headDim > MAX_HEAD_DIM) {
     throw new KernelError(`attention: head_dim ${p.headDim} exceeds the WebGPU kernel's maximum of ${MAX_HEAD_DIM}`);
   }
+  const queries = p.batch * p.tokens * p.heads;
+  // Decode has one query per head: a workgroup each would leave most of a GPU idle over a long
+  // cache, so the keys are split over several workgroups (flash-decoding) and merged after.
+  const keys = p.startPos + p.tokens;
+  const splits = queries < SPLIT_BELOW_QUERIES ? Math.min(MAX_SPLITS, Math.ceil(keys / SPLIT_KEYS)) : 1;
+  const splitKeys = splits === 1 ? keys : Math.ceil(keys / splits / BLOCK) * BLOCK;
+  const inputs = [
+    binding(q as Tensor, 'attention'),
+    binding(kCache as Tensor, 'attention'),
+    binding(vCache as Tensor, 'attention'),
+  ];
+  const uniforms: GpuDispatch['uniforms'] = [
+    ['u32', p.tokens],
+    ['u32', p.heads],
+    ['u32', p.kvHeads],
+    ['u32', p.headDim],
+    ['u32', p.startPos],
+    ['u32', p.slot],
+    ['u32', p.maxSeqLen],
+    ['f32', p.scale],
+    ['u32', queries],
+    ['u32', splits],
+    ['u32', splitKeys],
+  ];
+  const out = binding(y as Tensor, 'attention');
+  if (splits === 1) {
+    return [{ shader: ATTENTION, bindings: [...inputs, out], uniforms, workgroups: grid(queries, context) }];
+  }
+  const partials = context.scratch(queries * splits * (p.headDim + 2) * 4);
   return [
+    { shader: ATTENTION_SPLIT, bindings: [...inputs, partials], uniforms, workgroups: grid(queries * splits, context) },
     {
-      shader: ATTENTION,
-      bindings: [
-        binding(q as Tensor, 'attention'),
-        binding(kCache as Tensor, 'attention'),
-        binding(vCache as Tensor, 'attention'),
-        binding(y as Tensor, 'attention'),
-      ],
+      shader: COMBINE,
+      bindings: [partials, out],
       uniforms: [
-        ['u32', p.tokens],
-        ['u32', p.heads],
-        ['u32', p.kvHeads],
+        ['u32', queries],
+        ['u32', splits],
         ['u32', p.headDim],
-        ['u32', p.startPos],
-        ['u32', p.slot],
-        ['u32', p.maxSeqLen],
-        ['f32', p.scale],
-        ['u32', p.batch * p.tokens * p.heads],
       ],
-      workgroups: grid(p.batch * p.tokens * p.heads, context),
+      workgroups: grid(queries, context),
     },
   ];
 }
