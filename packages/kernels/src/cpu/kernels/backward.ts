@@ -1,7 +1,12 @@
 import type { OpParams } from '../../ops/params.js';
 import type { Tensor } from '../../tensor.js';
 import { f32, i32 } from '../views.js';
+import { gemm, into, rowMajor, transposed } from './gemm.js';
 
+/**
+ * dX [M, K] = dY [M, N] · W [N, K]: the gemm with W read transposed (its rows n are the summed
+ * axis), so nothing is transposed in memory and the inner loop stays register-blocked.
+ */
 export function matmulGradInput(
   [dY, w]: readonly Tensor[],
   [dX]: readonly Tensor[],
@@ -9,19 +14,10 @@ export function matmulGradInput(
 ): void {
   const gs = f32(dY as Tensor);
   const ws = f32(w as Tensor);
-  const out = f32(dX as Tensor);
-  const row = new Float32Array(K);
-  for (let m = 0; m < M; m++) {
-    row.fill(0);
-    for (let n = 0; n < N; n++) {
-      const g = gs[m * N + n] as number;
-      const base = n * K;
-      for (let k = 0; k < K; k++) row[k] = (row[k] as number) + g * (ws[base + k] as number);
-    }
-    out.set(row, m * K);
-  }
+  gemm(rowMajor(gs, N), transposed(ws, K), into(f32(dX as Tensor), K), M, K, N);
 }
 
+/** dW [N, K] (+)= dYᵀ · X: the gemm with both operands read transposed (the summed axis is m). */
 export function matmulGradWeight(
   [dY, x]: readonly Tensor[],
   [dW]: readonly Tensor[],
@@ -29,17 +25,7 @@ export function matmulGradWeight(
 ): void {
   const gs = f32(dY as Tensor);
   const xs = f32(x as Tensor);
-  const out = f32(dW as Tensor);
-  const row = new Float32Array(K);
-  for (let n = 0; n < N; n++) {
-    row.fill(0);
-    for (let m = 0; m < M; m++) {
-      const g = gs[m * N + n] as number;
-      const base = m * K;
-      for (let k = 0; k < K; k++) row[k] = (row[k] as number) + g * (xs[base + k] as number);
-    }
-    for (let k = 0; k < K; k++) out[n * K + k] = (accumulate ? (out[n * K + k] as number) : 0) + (row[k] as number);
-  }
+  gemm(transposed(gs, N), transposed(xs, K), into(f32(dW as Tensor), K, { accumulate }), N, K, M);
 }
 
 export function crossEntropy(

@@ -2,55 +2,52 @@ import { F16_TABLE, Q8_0_BLOCK, q8_0ScalesOffset } from '../../dtype.js';
 import type { OpParams } from '../../ops/params.js';
 import type { Tensor } from '../../tensor.js';
 import { bytesOf, f32, weightRowReader } from '../views.js';
+import { gemm, into, rowMajor } from './gemm.js';
+
+/** Weight rows per panel: the dequantisation scratch of f16 and q8_0 weights is 64 × K f32 (1 MiB at K = 4096). */
+const PANEL_ROWS = 64;
 
 /**
- * y[m, n] = Σ_k x[m, k] · w[n, k]. Weight rows are the outer loop, four at a time, so each is
- * read (and dequantised) once however many rows x has, and each x row is read once per four
- * outputs.
+ * Reads a [N, K] weight of any weight dtype in panels of PANEL_ROWS rows, as f32: views without a
+ * copy for f32, dequantised into one reused scratch for f16 and q8_0 (so each weight element is
+ * converted once per matmul, however many rows x has).
+ */
+function weightPanels(w: Tensor, N: number, K: number): (first: number) => Float32Array {
+  if (w.dtype === 'f32') {
+    const values = f32(w);
+    return (first) => values.subarray(first * K, Math.min(N, first + PANEL_ROWS) * K);
+  }
+  const readRow = weightRowReader(w, K);
+  const scratch = new Float32Array(Math.min(N, PANEL_ROWS) * K);
+  return (first) => {
+    const count = Math.min(PANEL_ROWS, N - first);
+    for (let r = 0; r < count; r++) readRow(first + r, scratch.subarray(r * K, (r + 1) * K));
+    return scratch.subarray(0, count * K);
+  };
+}
+
+/**
+ * y[m, n] = Σ_k x[m, k] · w[n, k]: the register-blocked gemm (see gemm.ts) over the weight, one
+ * panel of rows at a time. One x row (decode) takes the matrix-vector path instead.
  */
 export function matmul([x, w]: readonly Tensor[], [y]: readonly Tensor[], { M, N, K }: OpParams['matmul']): void {
   const xs = f32(x as Tensor);
   const ys = f32(y as Tensor);
-  const readRow = weightRowReader(w as Tensor, K);
-  const scratch = [0, 1, 2, 3].map(() => new Float32Array(K));
-  let n = 0;
-  // One x row (decode): a dot straight over the weight's bytes per row is faster than sharing x.
-  for (; M > 1 && n + 3 < N; n += 4) {
-    const w0 = readRow(n, scratch[0] as Float32Array);
-    const w1 = readRow(n + 1, scratch[1] as Float32Array);
-    const w2 = readRow(n + 2, scratch[2] as Float32Array);
-    const w3 = readRow(n + 3, scratch[3] as Float32Array);
-    for (let m = 0; m < M; m++) {
-      let s0 = 0;
-      let s1 = 0;
-      let s2 = 0;
-      let s3 = 0;
-      const base = m * K;
-      for (let k = 0; k < K; k++) {
-        const v = xs[base + k] as number;
-        s0 += v * (w0[k] as number);
-        s1 += v * (w1[k] as number);
-        s2 += v * (w2[k] as number);
-        s3 += v * (w3[k] as number);
-      }
-      const out = m * N + n;
-      ys[out] = s0;
-      ys[out + 1] = s1;
-      ys[out + 2] = s2;
-      ys[out + 3] = s3;
-    }
-  }
   if (M === 1) {
     matvec(xs, w as Tensor, ys, N, K);
     return;
   }
-  for (; n < N; n++) {
-    const row = readRow(n, scratch[0] as Float32Array);
-    for (let m = 0; m < M; m++) ys[m * N + n] = dot(xs, m * K, row, 0, K);
+  const panel = weightPanels(w as Tensor, N, K);
+  for (let first = 0; first < N; first += PANEL_ROWS) {
+    const rows = panel(first);
+    gemm(rowMajor(xs, K), rowMajor(rows, K), into(ys, N, { offset: first }), M, rows.length / K, K);
   }
 }
 
-/** silu(x · w1ᵀ) ⊙ (x · w3ᵀ): the two matmuls, then the gate, row by row (no full intermediates). */
+/**
+ * silu(x · w1ᵀ) ⊙ (x · w3ᵀ), one panel of weight rows at a time: the gate and up columns of the
+ * panel go to two [M, PANEL_ROWS] scratches (not the full [M, N] intermediates), then are combined.
+ */
 export function matmulSwiglu(
   [x, w1, w3]: readonly Tensor[],
   [y]: readonly Tensor[],
@@ -58,21 +55,24 @@ export function matmulSwiglu(
 ): void {
   const xs = f32(x as Tensor);
   const ys = f32(y as Tensor);
-  const readGate = weightRowReader(w1 as Tensor, K);
-  const readUp = weightRowReader(w3 as Tensor, K);
-  const gateScratch = new Float32Array(K);
-  const upScratch = new Float32Array(K);
-  for (let n = 0; n < N; n++) {
-    const gate = readGate(n, gateScratch);
-    const up = readUp(n, upScratch);
+  const gatePanel = weightPanels(w1 as Tensor, N, K);
+  const upPanel = weightPanels(w3 as Tensor, N, K);
+  const gate = new Float32Array(M * PANEL_ROWS);
+  const up = new Float32Array(M * PANEL_ROWS);
+  for (let first = 0; first < N; first += PANEL_ROWS) {
+    const count = Math.min(PANEL_ROWS, N - first);
+    gemm(rowMajor(xs, K), rowMajor(gatePanel(first), K), into(gate, PANEL_ROWS), M, count, K);
+    gemm(rowMajor(xs, K), rowMajor(upPanel(first), K), into(up, PANEL_ROWS), M, count, K);
     for (let m = 0; m < M; m++) {
-      const g = dot(xs, m * K, gate, 0, K);
-      ys[m * N + n] = (g / (1 + Math.exp(-g))) * dot(xs, m * K, up, 0, K);
+      for (let j = 0; j < count; j++) {
+        const g = gate[m * PANEL_ROWS + j] as number;
+        ys[m * N + first + j] = (g / (1 + Math.exp(-g))) * (up[m * PANEL_ROWS + j] as number);
+      }
     }
   }
 }
 
-export function dot(a: Float32Array, aOffset: number, b: Float32Array, bOffset: number, length: number): number {
+function dot(a: Float32Array, aOffset: number, b: Float32Array, bOffset: number, length: number): number {
   let s0 = 0;
   let s1 = 0;
   let s2 = 0;
