@@ -5,6 +5,7 @@ import { chatCommand } from './commands/chat.js';
 import { completeCommand } from './commands/complete.js';
 import { serveCommand } from './commands/serve.js';
 import { tokenizeCommand } from './commands/tokenize.js';
+import { trainCommand } from './commands/train.js';
 import { oneLine, reportError } from './errors.js';
 
 const VERSION = '0.1.0';
@@ -23,13 +24,14 @@ function configure(command: Command): Command {
 
 export function buildProgram(): Command {
   const program = new Command('llama-ts')
-    .description('Llama 3 in TypeScript on WebGPU or the CPU: complete, chat, tokenize, bench and serve')
+    .description('Llama 3 in TypeScript on WebGPU or the CPU: complete, chat, tokenize, bench, serve and train')
     .version(VERSION, '-v, --version')
     .addCommand(completeCommand())
     .addCommand(chatCommand())
     .addCommand(tokenizeCommand())
     .addCommand(benchCommand())
-    .addCommand(serveCommand());
+    .addCommand(serveCommand())
+    .addCommand(trainCommand());
   return configure(program);
 }
 

@@ -2,6 +2,7 @@ import { GenerationError } from '@llama-ts/generation';
 import { KernelError } from '@llama-ts/kernels';
 import { ModelError } from '@llama-ts/model';
 import { TokenizerError } from '@llama-ts/tokenizer';
+import { TrainingError } from '@llama-ts/training';
 import { CommanderError } from 'commander';
 
 /** Bad input found by the CLI itself (flags, files, ids): reported as one line, exit code 1. */
@@ -16,6 +17,7 @@ export function isUserError(error: unknown): error is Error {
     error instanceof GenerationError ||
     error instanceof ModelError ||
     error instanceof TokenizerError ||
+    error instanceof TrainingError ||
     error instanceof KernelError
   );
 }

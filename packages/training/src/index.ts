@@ -32,6 +32,7 @@ export {
   splitTokens,
   type TrainingCorpus,
 } from './data.js';
+export { TrainingError } from './errors.js';
 export {
   GPT2_INIT,
   type InitScheme,
@@ -51,6 +52,7 @@ export {
   lossCurveSVG,
   niceTicks,
 } from './metrics.js';
+export { AdamW, clipScale, decaysWeight, globalGradNorm, type StepOptions, validateOptimizer } from './optimizer.js';
 export {
   defaultPreset,
   estimateTrainingFlops,
@@ -65,6 +67,7 @@ export {
   seed003,
   type TrainingPreset,
 } from './presets.js';
+export { type PresetOverrides, resolvePreset, scaleSchedule, validatePreset } from './resolve-preset.js';
 export { Rng, type RngState } from './rng.js';
 export {
   type CosineScheduleOptions,
@@ -75,3 +78,14 @@ export {
   lrAt,
   validateSchedule,
 } from './schedule.js';
+export {
+  LOSS_CSV_FILE,
+  LOSS_SVG_FILE,
+  type TrainEvalInfo,
+  type TrainingData,
+  type TrainOptions,
+  type TrainStartInfo,
+  type TrainStepInfo,
+  type TrainSummary,
+  train,
+} from './train.js';

@@ -77,6 +77,14 @@ export class LlamaTrainer {
     return value;
   }
 
+  /** The logits of every position, row-major [batchSize * seqLen, vocabSize] (no gradients). */
+  async logits(batch: Batch): Promise<Float32Array> {
+    const { logits, tapes, final, ids } = this.#forward(batch);
+    const values = await logits.toFloat32();
+    for (const t of [ids, logits, final.input, final.normed, ...tapes.flatMap(tapeTensors)]) t.dispose();
+    return values;
+  }
+
   /** Mean cross-entropy of the batch; `gradients` then holds its gradient for every parameter. */
   async lossAndGradients(batch: Batch): Promise<number> {
     for (const g of this.gradients.values()) g.dispose();

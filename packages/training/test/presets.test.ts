@@ -37,13 +37,14 @@ describe('seed003: the reference recipe', () => {
 });
 
 describe('default: sized for a 2-core CPU', () => {
-  it('fits in 45 minutes at 2 GFLOP/s with room to spare', () => {
-    const estimate = estimateTrainingFlops(defaultPreset, VOCAB);
+  // 3 GFLOP/s: the CPU backend's measured training throughput is 3.4 (packages/training bench).
+  it('fits in 45 minutes at 3 GFLOP/s with room to spare', () => {
+    const estimate = estimateTrainingFlops(defaultPreset, VOCAB, 3);
     expect(estimate.parameters).toBe(755_840);
     expect(estimate.matmulParameters).toBe(745_984);
     expect(estimate.tokensPerStep).toBe(768);
-    expect(estimate.totalFlops).toBeLessThan(0.95 * 45 * 60 * 2e9);
-    expect(estimate.seconds / 60).toBeLessThan(42);
+    expect(estimate.totalFlops).toBeLessThan(0.9 * 45 * 60 * 3e9);
+    expect(estimate.seconds / 60).toBeLessThan(41);
   });
 
   it('makes a valid model and schedule', () => {
