@@ -1,5 +1,5 @@
 /**
- * Training throughput of the `default` preset: one optimiser step is LlamaTrainer.lossAndGradients
+ * Training throughput of the `default` preset (or `--preset seed003`): one optimiser step is LlamaTrainer.lossAndGradients
  * on a batch of 12 × 64 random tokens (vocabulary 68), the global gradient norm (sumSquares, read
  * back once) and adamwStep on every parameter, as the training loop does it. Prints per backend
  * ms/step, tokens/s and the GFLOP/s this achieves (estimateTrainingFlops' count per token), beside
@@ -7,6 +7,7 @@
  * its ops run synchronously at dispatch, so the wall time around each dispatch is the op's).
  *
  * Run: pnpm --filter @llama-ts/training bench [-- --backend cpu|webgpu] [-- -n 5] [-- --profile]
+ * [-- --preset seed003]
  * (the kernels come from @llama-ts/kernels' dist: rebuild it after changing a kernel).
  */
 import {
@@ -32,7 +33,7 @@ const steps = Number(option('-n') ?? 5);
 const profile = flag('--profile');
 if (!Number.isInteger(steps) || steps < 1) throw new RangeError(`-n must be a positive integer, got ${option('-n')}`);
 
-const preset = getPreset('default');
+const preset = getPreset(option('--preset') ?? 'default');
 const args = presetArgs(preset, VOCAB);
 const flops = estimateTrainingFlops(preset, VOCAB);
 const { batchSize, seqLen } = preset;

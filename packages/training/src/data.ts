@@ -1,7 +1,8 @@
 /**
  * The reference recipe's data: a character tokenizer over the corpus, the whole corpus encoded,
- * split 80/10/10 (contiguous: train, val, test), and batches x = [bos] + data[i : i+seq-1],
- * y = data[i+1 : i+seq] + [eos] at uniformly drawn starts i.
+ * split 80/10/10 (contiguous: train, val, test), and batches at uniformly drawn starts i with
+ * x = [bos] + data[i : i+seq-1] and, as the recipe makes them, y = data[i+1 : i+seq] + [eos]; or,
+ * with next-token targets, y = data[i : i+seq].
  */
 
 import { CharTokenizer } from '@llama-ts/tokenizer';
@@ -31,11 +32,22 @@ export interface Batch {
   seqLen: number;
 }
 
+/**
+ * How y lines up with x. 'recipe': y = data[i+1 : i+seq] + [eos], as the reference recipe builds
+ * it. Since x[j] = data[i+j-1], y[j] = data[i+j+1] is the character after the next one: a model
+ * trained so learns to skip a character, and sampling from it one character at a time garbles the
+ * text. 'next-token': y = data[i : i+seq], so y[j] = data[i+j] follows x[j], the usual language
+ * modelling objective (x[0] = bos predicts the first character).
+ */
+export type TargetAlignment = 'recipe' | 'next-token';
+
 export interface BatchOptions {
   batchSize: number;
   seqLen: number;
   bosId: number;
   eosId: number;
+  /** Default 'recipe'. */
+  targets?: TargetAlignment;
 }
 
 /** The recipe's fractions: 80% train, 10% val, the rest test. */
@@ -120,8 +132,12 @@ export function batchAt(data: Int32Array, starts: readonly number[], options: Ba
     const at = row * seqLen;
     x[at] = bosId;
     x.set(data.subarray(i, i + seqLen - 1), at + 1);
-    y.set(data.subarray(i + 1, i + seqLen), at);
-    y[at + seqLen - 1] = eosId;
+    if (options.targets === 'next-token') {
+      y.set(data.subarray(i, i + seqLen), at);
+    } else {
+      y.set(data.subarray(i + 1, i + seqLen), at);
+      y[at + seqLen - 1] = eosId;
+    }
   });
   return { x, y, batchSize, seqLen };
 }

@@ -30,6 +30,7 @@ export {
   type SplitName,
   sampleBatch,
   splitTokens,
+  type TargetAlignment,
   type TrainingCorpus,
 } from './data.js';
 export { TrainingError } from './errors.js';

@@ -3,6 +3,7 @@
  * name the field (`steps`, `model.dim`, ...) and what was expected.
  */
 
+import type { TargetAlignment } from './data.js';
 import { TrainingError } from './errors.js';
 import type { InitScheme } from './init.js';
 import { validateOptimizer } from './optimizer.js';
@@ -23,6 +24,7 @@ export interface PresetOverrides {
   model?: Partial<ModelShape>;
   seqLen?: number;
   batchSize?: number;
+  targets?: TargetAlignment;
   steps?: number;
   optimizer?: Partial<OptimizerConfig>;
   schedule?: LrSchedule;
@@ -40,6 +42,7 @@ const PRESET_FIELDS: readonly (keyof PresetOverrides)[] = [
   'model',
   'seqLen',
   'batchSize',
+  'targets',
   'steps',
   'optimizer',
   'schedule',
@@ -102,6 +105,9 @@ export function validatePreset(preset: TrainingPreset): void {
   checkInt(preset.steps, 'steps', 1);
   checkInt(preset.seqLen, 'seqLen', 2);
   checkInt(preset.batchSize, 'batchSize', 1);
+  if (preset.targets !== 'recipe' && preset.targets !== 'next-token') {
+    throw new TrainingError(`targets must be 'recipe' or 'next-token', got ${JSON.stringify(preset.targets)}`);
+  }
   checkInt(preset.evalInterval, 'evalInterval', 1);
   checkInt(preset.evalBatches, 'evalBatches', 1);
   checkInt(preset.checkpointInterval, 'checkpointInterval', 1);

@@ -25,7 +25,14 @@ import {
   writeCheckpoint,
   writeTrainingState,
 } from './checkpoint.js';
-import { BatchSampler, batchStartCount, prepareCorpus, splitTokens, type TrainingCorpus } from './data.js';
+import {
+  BatchSampler,
+  batchStartCount,
+  prepareCorpus,
+  splitTokens,
+  type TargetAlignment,
+  type TrainingCorpus,
+} from './data.js';
 import { TrainingError } from './errors.js';
 import { type InitScheme, initParameters, parameterCount, parameterSpecs } from './init.js';
 import { LlamaTrainer } from './llama-train.js';
@@ -134,6 +141,7 @@ interface RunConfig {
   preset: string;
   params: MetaParams;
   batchSize: number;
+  targets: TargetAlignment;
   optimizer: OptimizerConfig;
   schedule: LrSchedule;
   gradClip: number | null;
@@ -399,6 +407,7 @@ export async function train(options: TrainOptions): Promise<TrainSummary> {
     preset: preset.name,
     params,
     batchSize,
+    targets: preset.targets,
     optimizer: preset.optimizer,
     schedule: preset.schedule,
     gradClip: preset.gradClip,
@@ -410,7 +419,7 @@ export async function train(options: TrainOptions): Promise<TrainSummary> {
     ? await resumeStart(outputDir, run, tokenizer, args, steps)
     : await freshStart(outputDir, args, preset, options.overwrite === true);
 
-  const batchOptions = { batchSize, seqLen, bosId: tokenizer.bosId, eosId: tokenizer.eosId };
+  const batchOptions = { batchSize, seqLen, bosId: tokenizer.bosId, eosId: tokenizer.eosId, targets: preset.targets };
   const samplers = {
     train: new BatchSampler(corpus.splits.train, batchOptions, start.rngs.train),
     evalTrain: new BatchSampler(corpus.splits.train, batchOptions, start.rngs.evalTrain),

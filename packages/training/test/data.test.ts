@@ -43,7 +43,15 @@ describe('batches', () => {
     expect(() => batchAt(data, [16], options)).toThrow(/outside 0\.\.15/);
   });
 
-  it('y is x shifted by one within the row (the next-token target)', () => {
+  it('next-token targets: y = data[i : i+seq], each y[j] the token after x[j]', () => {
+    const data = Int32Array.from({ length: 20 }, (_, i) => i);
+    const batch = batchAt(data, [0, 15], { ...options, targets: 'next-token' });
+    expect([...batch.x]).toEqual([100, 0, 1, 2, 3, 100, 15, 16, 17, 18]);
+    expect([...batch.y]).toEqual([0, 1, 2, 3, 4, 15, 16, 17, 18, 19]);
+    expect([...batch.x.subarray(1, 5)]).toEqual([...batch.y.subarray(0, 4)]);
+  });
+
+  it("the recipe's y runs two tokens ahead of x within the row", () => {
     const rng = new Rng(5);
     const { tokenizer, splits } = corpus;
     const batch = sampleBatch(
