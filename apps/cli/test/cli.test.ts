@@ -172,10 +172,6 @@ describe('bad input: one line on stderr, non-zero exit', () => {
     );
   });
 
-  it('no --ckpt-dir and no built-in model', async () => {
-    expectOneLineError(await runCli(['complete', '--prompt', 'hi']), /default model is not installed.*--ckpt-dir/);
-  });
-
   it('bad flags', async () => {
     expectOneLineError(await runCli(['complete', '--no-such-flag']), /unknown option/);
     expectOneLineError(await runCli(['complete', '--backend', 'gpu', '--prompt', 'x']), /backend/);

@@ -137,14 +137,38 @@ const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floo
 const fixed = (value: number, digits: number, width: number) => value.toFixed(digits).padStart(width);
 
 console.log(
-  `default preset: ${flops.parameters.toLocaleString('en')} parameters, ${tokensPerStep} tokens/step, ` +
+  `${preset.name} preset: ${flops.parameters.toLocaleString('en')} parameters, ${tokensPerStep} tokens/step, ` +
     `${((flops.trainFlopsPerToken * tokensPerStep) / 1e9).toFixed(2)} GFLOP/step; ${steps} timed steps after 1 warm-up`,
 );
 const shapes = [
-  { label: 'y  [768,128]·[352,128]ᵀ', M: tokensPerStep, N: args.ffnHiddenDim, K: args.dim, kind: 'y' },
-  { label: 'y  [768,352]·[128,352]ᵀ', M: tokensPerStep, N: args.dim, K: args.ffnHiddenDim, kind: 'y' },
-  { label: 'dX [768,352]·[352,128]', M: tokensPerStep, N: args.ffnHiddenDim, K: args.dim, kind: 'dX' },
-  { label: 'dW [768,352]ᵀ·[768,128]', M: tokensPerStep, N: args.ffnHiddenDim, K: args.dim, kind: 'dW' },
+  {
+    label: `y  [${tokensPerStep},${args.dim}]·[${args.ffnHiddenDim},${args.dim}]ᵀ`,
+    M: tokensPerStep,
+    N: args.ffnHiddenDim,
+    K: args.dim,
+    kind: 'y',
+  },
+  {
+    label: `y  [${tokensPerStep},${args.ffnHiddenDim}]·[${args.dim},${args.ffnHiddenDim}]ᵀ`,
+    M: tokensPerStep,
+    N: args.dim,
+    K: args.ffnHiddenDim,
+    kind: 'y',
+  },
+  {
+    label: `dX [${tokensPerStep},${args.ffnHiddenDim}]·[${args.ffnHiddenDim},${args.dim}]`,
+    M: tokensPerStep,
+    N: args.ffnHiddenDim,
+    K: args.dim,
+    kind: 'dX',
+  },
+  {
+    label: `dW [${tokensPerStep},${args.ffnHiddenDim}]ᵀ·[${tokensPerStep},${args.dim}]`,
+    M: tokensPerStep,
+    N: args.ffnHiddenDim,
+    K: args.dim,
+    kind: 'dW',
+  },
 ] as const;
 const rows: string[] = [];
 for (const kind of backendKinds) {
