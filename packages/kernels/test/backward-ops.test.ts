@@ -53,6 +53,9 @@ const MATMUL_CASES = [
   { M: 17, N: 3, K: 33 },
   { M: 16, N: 16, K: 16 },
   { M: 12, N: 48, K: 40 },
+  // Past one 64 × 64 WebGPU output tile in each direction, odd sizes.
+  { M: 70, N: 131, K: 67 },
+  { M: 130, N: 19, K: 65 },
 ];
 
 describe.each(OP_BACKENDS)('on %s', (name) => {

@@ -4,55 +4,88 @@ import type { Tensor } from '../../tensor.js';
 import { binding, type GpuDispatch, grid, type KernelContext } from '../kernel.js';
 
 const WORKGROUP = 256;
-const TILE = 16;
+/** Output tile of the gradient matmuls: TILE × TILE, K in steps of TILE_K, 4 × 4 outputs per thread. */
+const TILE = 64;
+const TILE_K = 16;
+/** Row stride of the k-major workgroup tiles, in floats: 4 floats of padding spread the stores over banks. */
+const STRIDE = TILE + 4;
 
 /**
- * c [rows, cols] (+)= a · b over `inner`, tiled 16 × 16 in workgroup memory, b [inner, cols]
- * row-major. a is [rows, inner] row-major (matmulGradInput: dY · W), or stored transposed as
- * [inner, rows] (matmulGradWeight: dYᵀ · X), loaded so that neighbouring threads read neighbouring words.
+ * WGSL reading 4 consecutive elements `index .. index + 3` of `buffer` into a vec4 (zeros past
+ * `limit` or when `valid` is false): rows of these operands need not be multiples of 4.
+ */
+function load4(buffer: string, index: string, valid: string, limit: string): string {
+  return `vec4f(${[0, 1, 2, 3]
+    .map(
+      (t) =>
+        `select(0.0, ${buffer}[min(${index} + ${t}u, arrayLength(&${buffer}) - 1u)], ${valid} && ${limit} + ${t}u < ${limit}_end)`,
+    )
+    .join(', ')})`;
+}
+
+/**
+ * c [rows, cols] (+)= a · b over `inner`, b [inner, cols] row-major; a is [rows, inner] row-major
+ * (matmulGradInput: dY · W) or stored transposed as [inner, rows] (matmulGradWeight: dYᵀ · X).
+ * As the forward tiled matmul: 64 × 64 output tiles, tiles held k-major in workgroup memory so a
+ * thread reads its 4 rows of a and 4 columns of b as two vec4s per k, and a 4 × 4 block of sums
+ * per thread in registers. Each thread loads one quad of each tile per K step, along whichever
+ * axis is contiguous in memory.
  */
 function tiledShader(transposedA: boolean): string {
-  const loadA = transposedA
-    ? // thread (ly, lx) loads a(i0 + lx, p0 + ly) = a_t[(p0 + ly) * rows + i0 + lx] into tile_a[lx][ly]
-      `let ai = i0 + lid.x;
-    let ap = p0 + lid.y;
-    var va = 0.0;
-    if (ai < params.rows && ap < params.inner) { va = a[ap * params.rows + ai]; }
-    tile_a[lid.x * ${TILE}u + lid.y] = va;`
-    : `let ai = i0 + lid.y;
-    let ap = p0 + lid.x;
-    var va = 0.0;
-    if (ai < params.rows && ap < params.inner) { va = a[ai * params.inner + ap]; }
-    tile_a[lid.y * ${TILE}u + lid.x] = va;`;
+  // Tile b (and a transposed) are [k][i] in memory already: thread li loads k row li / 16, quad li % 16.
+  const loadKMajor = (buffer: string, tile: string, first: string, count: string) => `{
+    let k = p0 + li / 16u;
+    let at = ${first} + (li % 16u) * 4u;
+    let at_end = ${count};
+    ${tile}[(li / 16u) * ${STRIDE / 4}u + li % 16u] = ${load4(buffer, `k * ${count} + at`, 'k < params.inner', 'at')};
+  }`;
+  // Tile a from [rows, inner]: thread li loads row li / 4, a quad of k at (li % 4) * 4, and
+  // scatters it k-major.
+  const loadRowMajorA = `{
+    let i = i0 + li / 4u;
+    let k = p0 + (li % 4u) * 4u;
+    let k_end = params.inner;
+    let quad = ${load4('a', 'i * params.inner + k', 'i < params.rows', 'k')};
+    for (var t = 0u; t < 4u; t++) {
+      let at = ((li % 4u) * 4u + t) * ${STRIDE}u + li / 4u;
+      tile_a[at / 4u][at % 4u] = quad[t];
+    }
+  }`;
   return /* wgsl */ `
 struct Params { rows: u32, cols: u32, inner: u32, accumulate: u32 }
 @group(0) @binding(0) var<storage, read> a: array<f32>;
 @group(0) @binding(1) var<storage, read> b: array<f32>;
 @group(0) @binding(2) var<storage, read_write> c: array<f32>;
 @group(0) @binding(3) var<uniform> params: Params;
-var<workgroup> tile_a: array<f32, ${TILE * TILE}>;   // [i][p]
-var<workgroup> tile_b: array<f32, ${TILE * TILE}>;   // [p][j]
+var<workgroup> tile_a: array<vec4f, ${(TILE_K * STRIDE) / 4}>;   // [k][i]
+var<workgroup> tile_b: array<vec4f, ${(TILE_K * STRIDE) / 4}>;   // [k][j]
 
-@compute @workgroup_size(${TILE}, ${TILE})
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+@compute @workgroup_size(${TILE / 4}, ${TILE / 4})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u, @builtin(local_invocation_index) li: u32) {
   let i0 = wid.y * ${TILE}u;
   let j0 = wid.x * ${TILE}u;
-  let i = i0 + lid.y;
-  let j = j0 + lid.x;
-  var sum = 0.0;
-  for (var p0 = 0u; p0 < params.inner; p0 += ${TILE}u) {
-    ${loadA}
-    let bp = p0 + lid.y;
-    var vb = 0.0;
-    if (bp < params.inner && j < params.cols) { vb = b[bp * params.cols + j]; }
-    tile_b[lid.y * ${TILE}u + lid.x] = vb;
+  // acc[r] holds output row lid.y * 4 + r, columns lid.x * 4 .. + 3.
+  var acc: array<vec4f, 4>;
+  for (var p0 = 0u; p0 < params.inner; p0 += ${TILE_K}u) {
+    ${transposedA ? loadKMajor('a', 'tile_a', 'i0', 'params.rows') : loadRowMajorA}
+    ${loadKMajor('b', 'tile_b', 'j0', 'params.cols')}
     workgroupBarrier();
-    for (var p = 0u; p < ${TILE}u; p++) { sum += tile_a[lid.y * ${TILE}u + p] * tile_b[p * ${TILE}u + lid.x]; }
+    for (var k = 0u; k < ${TILE_K}u; k++) {
+      let va = tile_a[k * ${STRIDE / 4}u + lid.y];
+      let vb = tile_b[k * ${STRIDE / 4}u + lid.x];
+      for (var r = 0u; r < 4u; r++) { acc[r] += va[r] * vb; }
+    }
     workgroupBarrier();
   }
-  if (i < params.rows && j < params.cols) {
-    let index = i * params.cols + j;
-    if (params.accumulate == 1u) { c[index] += sum; } else { c[index] = sum; }
+  for (var r = 0u; r < 4u; r++) {
+    let i = i0 + lid.y * 4u + r;
+    for (var t = 0u; t < 4u; t++) {
+      let j = j0 + lid.x * 4u + t;
+      if (i < params.rows && j < params.cols) {
+        let index = i * params.cols + j;
+        if (params.accumulate == 1u) { c[index] += acc[r][t]; } else { c[index] = acc[r][t]; }
+      }
+    }
   }
 }`;
 }
