@@ -68,10 +68,10 @@ ${weights}
 const SILU = 'fn silu(z: f32) -> f32 { return z / (1.0 + exp(-z)); }';
 
 /**
- * Sums each of the ROWS_PER_LANE per-lane sums `sums[r]` over the LANES lanes of a row set; lane
- * r of the set ends up with row r's total in `total`. With subgroups, shuffles add
- * within each run of 8 lanes (subgroups have at least 8) and workgroup memory adds the LANES / 8
- * runs; without them, a tree in workgroup memory.
+ * Sums each of the ROWS_PER_LANE per-lane sums `sums[r]` over the `lanes` lanes of a row set;
+ * lane r of the set ends up with row r's total in `total`. With subgroups, shuffles add within
+ * each run of 8 lanes (subgroups have at least 8) and workgroup memory adds the lanes / 8 runs;
+ * without them, a tree in workgroup memory.
  */
 function laneReduce(sums: string, total: string, subgroups: boolean, lanes: number): string {
   const R = ROWS_PER_LANE;
@@ -112,11 +112,12 @@ function laneReduce(sums: string, total: string, subgroups: boolean, lanes: numb
 }
 
 /**
- * Decode: a set of LANES lanes computes ROWS_PER_LANE rows. Consecutive lanes read consecutive
+ * Decode: a set of 8-32 lanes computes ROWS_PER_LANE rows. Consecutive lanes read consecutive
  * 16-byte weight groups (or single weights when a row holds no whole groups), so each load
- * instruction covers a contiguous run of a row; each lane loads its slice of x once for all its
- * rows, since with one row per lane the x loads (up to 4 per weight group for q8_0) outnumber the
- * weight loads and bound the kernel before memory does.
+ * instruction covers a contiguous run of a row, and each lane loads its slice of x once for all
+ * its rows. Measured on an H100 (kernels README): 1 row per set with 4 loads in flight and at
+ * least 16 loads per lane was the best; sharing x over 2 or 4 rows per set did not pay, so
+ * ROWS_PER_LANE stays a tuning knob at 1.
  */
 function matvecShader(v: Variant, grouped: boolean, subgroups: boolean, lanes: number): string {
   const R = ROWS_PER_LANE;
