@@ -12,13 +12,13 @@ const characters = new Set(vocab.filter((token) => [...token].length === 1));
 
 describe('the built-in default model (apps/cli/default-model)', () => {
   it('is a Meta checkpoint that records the context it was trained with', () => {
-    expect(params).toMatchObject({ vocab_size: vocab.length, max_seq_len: 64 });
+    expect(params).toMatchObject({ vocab_size: vocab.length, max_seq_len: 128 });
   });
 
   it('`complete --prompt "ROMEO:"` with no other flag streams text in its vocabulary', async () => {
     const result = await runCli(['complete', '--prompt', 'ROMEO:'], { timeoutMs: 60_000 });
     expect(result.code).toBe(0);
-    // The prompt takes 7 of the 64 positions (with BOS); the rest is generated unless EOS comes first.
+    // The prompt takes 7 of the 128 positions (with BOS); the rest is generated unless EOS comes first.
     expect(result.stdout.length).toBeGreaterThan(10);
     for (const char of result.stdout.trimEnd()) expect(characters.has(char), JSON.stringify(char)).toBe(true);
   });

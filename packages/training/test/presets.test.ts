@@ -37,13 +37,14 @@ describe('seed003: the reference recipe', () => {
 });
 
 describe('default: sized for a 2-core CPU', () => {
-  // 3 GFLOP/s: the CPU backend's measured training throughput is 3.4 (packages/training bench).
-  it('fits in 45 minutes at 3 GFLOP/s with room to spare', () => {
-    const estimate = estimateTrainingFlops(defaultPreset, VOCAB, 3);
+  // 3.3 GFLOP/s: the CPU backend's training throughput on this preset, measured by
+  // packages/training's bench on the 2-core development machine (3.31-3.41).
+  it('fits in 45 minutes at the measured 3.3 GFLOP/s with 10 % to spare', () => {
+    const estimate = estimateTrainingFlops(defaultPreset, VOCAB, 3.3);
     expect(estimate.parameters).toBe(407_136);
     expect(estimate.matmulParameters).toBe(399_744);
     expect(estimate.tokensPerStep).toBe(768);
-    expect(estimate.totalFlops).toBeLessThan(0.9 * 45 * 60 * 3e9);
+    expect(estimate.totalFlops).toBeLessThan(0.9 * 45 * 60 * 3.3e9);
     expect(estimate.seconds / 60).toBeLessThan(41);
   });
 

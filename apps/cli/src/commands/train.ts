@@ -51,7 +51,7 @@ export function trainCommand(): Command {
     .description('train a Llama from scratch on a text file with a character tokenizer (Tiny Shakespeare)')
     .option(
       '--preset <name>',
-      'default (CPU-sized, ~40 min on 2 cores) or seed003 (the reference recipe, a GPU run)',
+      'default (CPU-sized, ~35 min on 2 cores) or seed003 (the reference recipe, a GPU run)',
       'default',
     )
     .option(
