@@ -11,15 +11,13 @@ const TILE_K = 16;
 const STRIDE = TILE + 4;
 
 /**
- * WGSL reading 4 consecutive elements `index .. index + 3` of `buffer` into a vec4 (zeros past
- * `limit` or when `valid` is false): rows of these operands need not be multiples of 4.
+ * WGSL reading 4 consecutive elements `index .. index + 3` of `buffer` into a vec4, zeros where
+ * `valid` is false or past `limit`_end: rows of these operands need not be multiples of 4. (The
+ * discarded reads may fall past the buffer; WebGPU's robust buffer access keeps them defined.)
  */
 function load4(buffer: string, index: string, valid: string, limit: string): string {
   return `vec4f(${[0, 1, 2, 3]
-    .map(
-      (t) =>
-        `select(0.0, ${buffer}[min(${index} + ${t}u, arrayLength(&${buffer}) - 1u)], ${valid} && ${limit} + ${t}u < ${limit}_end)`,
-    )
+    .map((t) => `select(0.0, ${buffer}[${index} + ${t}u], ${valid} && ${limit} + ${t}u < ${limit}_end)`)
     .join(', ')})`;
 }
 
