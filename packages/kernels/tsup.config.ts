@@ -8,4 +8,6 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
   target: 'es2022',
+  // Dawn is an optional dependency, imported at run time only when WebGPU is asked for in Node.
+  external: ['webgpu'],
 });

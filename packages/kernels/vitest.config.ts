@@ -3,6 +3,9 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Compiles the AssemblyScript kernels when they changed (or were never built), so that the
+    // tests always run the current wasm module, even without `pnpm build` first.
+    globalSetup: ['test/build-wasm.global-setup.ts'],
     // lavapipe compiles shaders on the CPU; the first pipeline of a run can take seconds.
     testTimeout: 60_000,
   },

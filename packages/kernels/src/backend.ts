@@ -2,7 +2,7 @@ import type { DType } from './dtype.js';
 import type { OpName, OpParams } from './ops/params.js';
 import type { Tensor } from './tensor.js';
 
-export type BackendKind = 'cpu' | 'webgpu';
+export type BackendKind = 'cpu' | 'webgpu' | 'wasm';
 
 /**
  * The whole contract between the ops and a device: allocate, write, read, dispatch, release.

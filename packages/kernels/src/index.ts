@@ -1,15 +1,18 @@
 /**
- * @llama-ts/kernels, browser entry: WebGPU from navigator.gpu. (Node gets ./node.ts, which
+ * @llama-ts/kernels, browser entry: WebGPU from navigator.gpu, the wasm backend's workers as Web Workers. (Node gets ./node.ts, which
  * supplies Dawn instead, through the package's `node` export condition.)
  */
 import type { Backend } from './backend.js';
-import { type CreateBackendOptions, createBackendWith } from './create-backend.js';
-import { WebGPUBackend, type WebGPUBackendOptions } from './webgpu/backend.js';
-import { requestWebGPUDevice } from './webgpu/device.js';
+import { type BackendOptions, backendMakers } from './backend-makers.js';
+import { createBackendWith } from './create-backend.js';
+import { browserWasmHost } from './wasm/browser-workers.js';
+import { navigatorGPU } from './webgpu/device.js';
 
 export type { Backend, BackendKind } from './backend.js';
+export type { BackendOptions } from './backend-makers.js';
 export { CpuBackend } from './cpu/backend.js';
 export type { BackendChoice, CreateBackendOptions } from './create-backend.js';
+export { softwareAdapterReason } from './create-backend.js';
 export {
   bf16ToF16,
   bf16ToF32,
@@ -54,22 +57,25 @@ export {
 export { argmax, logSoftmaxGather, softmax } from './ops/softmax.js';
 export { OPS } from './registry.js';
 export { Tensor } from './tensor.js';
+export { WasmBackend, type WasmBackendOptions } from './wasm/backend.js';
 export { WebGPUBackend, type WebGPUBackendOptions } from './webgpu/backend.js';
 export {
   describeAdapter,
   navigatorGPU,
   OPTIONAL_FEATURES,
+  openWebGPUDevice,
   requestWebGPUDevice,
   type WebGPUContext,
   type WebGPUDeviceOptions,
 } from './webgpu/device.js';
 
-export type BackendOptions = CreateBackendOptions & WebGPUBackendOptions;
-
-/** A backend: `kind` 'webgpu', 'cpu' or 'auto' (WebGPU when an adapter exists, else CPU, said once). */
+/**
+ * A backend: `kind` 'webgpu', 'wasm', 'cpu' or 'auto' (WebGPU on a hardware GPU adapter, else the
+ * wasm backend; said once).
+ */
 export function createBackend(options: BackendOptions = {}): Promise<Backend> {
-  return createBackendWith(async (opts) => {
-    const context = await requestWebGPUDevice(opts.gpu ? { gpu: opts.gpu } : {});
-    return context && new WebGPUBackend(context, options);
-  }, options);
+  return createBackendWith(
+    backendMakers(options, async () => navigatorGPU(), browserWasmHost),
+    options,
+  );
 }

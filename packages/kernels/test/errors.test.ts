@@ -46,7 +46,7 @@ describe('createBackend', () => {
   it('rejects an unknown kind', async () => {
     await expect(createBackend({ kind: 'gpu' as never })).rejects.toThrow(KernelError);
     await expect(createBackend({ kind: 'gpu' as never })).rejects.toThrow(
-      /kind must be 'webgpu', 'cpu' or 'auto', got "gpu"/,
+      /kind must be 'webgpu', 'wasm', 'cpu' or 'auto', got "gpu"/,
     );
   });
 });

@@ -22,11 +22,15 @@ import {
  *   subgroups) is enabled, so that their fallback paths run too (lavapipe has both features).
  * - webgpu-split: the WebGPU backend with a 4 KiB binding limit, so that any tensor over 4 KiB is
  *   split into row chunks (only matmul's weight and embedding's table may be split; see linear tests).
+ * - wasm-1, wasm-2, wasm-3: the wasm backend on 1, 2 and 3 threads, every op split across all of
+ *   them however small (minWorkPerThread 1), so that odd sizes meet uneven thread slices.
  */
-export type BackendName = 'cpu' | 'webgpu' | 'webgpu-baseline' | 'webgpu-split';
+export type BackendName = 'cpu' | 'webgpu' | 'webgpu-baseline' | 'webgpu-split' | 'wasm-1' | 'wasm-2' | 'wasm-3';
 
 /** The backends every op is run on. */
-export const OP_BACKENDS: readonly BackendName[] = ['cpu', 'webgpu', 'webgpu-baseline'];
+export const OP_BACKENDS: readonly BackendName[] = ['cpu', 'webgpu', 'webgpu-baseline', 'wasm-1', 'wasm-2', 'wasm-3'];
+
+const WASM_THREADS: Partial<Record<BackendName, number>> = { 'wasm-1': 1, 'wasm-2': 2, 'wasm-3': 3 };
 
 /** The binding limit of the 'webgpu-split' backend. */
 export const SPLIT_BINDING_BYTES = 4096;
@@ -49,6 +53,11 @@ export function useBackends(names: readonly BackendName[]): BackendPool {
     for (const name of names) {
       if (name === 'cpu') {
         backends.set(name, await createBackend({ kind: 'cpu' }));
+        continue;
+      }
+      const threads = WASM_THREADS[name];
+      if (threads) {
+        backends.set(name, await createBackend({ kind: 'wasm', threads, minWorkPerThread: 1, log: null }));
         continue;
       }
       const availability = await acquireWebGPUForTests(async (): Promise<Backend | undefined> => {

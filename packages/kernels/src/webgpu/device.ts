@@ -43,7 +43,11 @@ export async function requestWebGPUDevice(options: WebGPUDeviceOptions = {}): Pr
   const adapter = await gpu.requestAdapter(
     options.powerPreference ? { powerPreference: options.powerPreference } : undefined,
   );
-  if (!adapter) return undefined;
+  return adapter ? openWebGPUDevice(adapter) : undefined;
+}
+
+/** A device on `adapter` with its real limits and the optional features the kernels use. */
+export async function openWebGPUDevice(adapter: GPUAdapter): Promise<WebGPUContext> {
   const requiredFeatures = OPTIONAL_FEATURES.filter((feature) => adapter.features.has(feature));
   const requiredLimits: Record<string, number> = {};
   for (const name of RAISED_LIMITS) requiredLimits[name] = adapter.limits[name];

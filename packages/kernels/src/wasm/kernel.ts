@@ -1,0 +1,29 @@
+import type { OpName, OpParams } from '../ops/params.js';
+import type { Tensor } from '../tensor.js';
+import type { KernelExport } from './module.js';
+
+/** What an op's wasm glue (src/wasm/ops) gets from the backend to run its kernels. */
+export interface WasmOpContext {
+  /** Byte address of a tensor's storage in the backend's memory (inputs and outputs come as optional array elements). */
+  ptr(tensor: Tensor | undefined): number;
+  /**
+   * Runs `kernel(tid, nthreads, ...args)` on as many threads as `work` justifies (about the number
+   * of elements read or written: small ops stay on the calling thread), and waits for it.
+   */
+  run(kernel: KernelExport, args: readonly number[], work: number): void;
+  /** Runs `kernel` on the calling thread alone (a pass that is not split, e.g. a final sum). */
+  runSingle(kernel: KernelExport, args: readonly number[]): void;
+  /** A scratch region of `bytes` bytes for this dispatch, freed when the dispatch returns. */
+  scratch(bytes: number): number;
+}
+
+/** An op's wasm glue: computes its kernels' arguments from the op's tensors and parameters, and runs them. */
+export type WasmKernel<Name extends OpName> = (
+  ctx: WasmOpContext,
+  inputs: readonly Tensor[],
+  outputs: readonly Tensor[],
+  params: OpParams[Name],
+) => void;
+
+/** The dtype code of the stand-in matmul kernels: 0 f32, 1 f16, 2 q8_0. */
+export const WEIGHT_DTYPE_CODE = { f32: 0, f16: 1, q8_0: 2 } as const;
