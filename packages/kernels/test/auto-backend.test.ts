@@ -4,11 +4,13 @@ import { webgpuRequired } from '@llama-ts/test-support';
 import { expect, it } from 'vitest';
 import { createBackend } from '../src/node.js';
 
-// Runs first: if 'cpu' or 'webgpu' logged or set the once-flag, the next test would see it.
-it("'cpu' and 'webgpu' never log", async () => {
+// Runs first: if 'cpu', 'wasm' or 'webgpu' logged or set the once-flag, the next test would see it.
+it("'cpu', 'wasm' and 'webgpu' never log", async () => {
   const messages: string[] = [];
   const cpu = await createBackend({ kind: 'cpu', log: (m) => messages.push(m) });
   cpu.destroy();
+  const wasm = await createBackend({ kind: 'wasm', threads: 2, log: (m) => messages.push(m) });
+  wasm.destroy();
   try {
     const gpu = await createBackend({ kind: 'webgpu', log: (m) => messages.push(m) });
     gpu.destroy();
@@ -29,12 +31,16 @@ it("'auto' logs its choice exactly once, with a llama-ts: prefix", async () => {
     expect(second).toHaveLength(0);
     expect(first[0]).toMatch(/^llama-ts: /);
     if (a.kind === 'webgpu') expect(first[0]).toContain(a.description);
-    else expect(first[0]).toContain('CPU backend');
+    else {
+      expect(a.kind).toBe('wasm');
+      expect(first[0]).toContain(a.description);
+    }
     // The same machine gives the same choice every time.
     expect(b.kind).toBe(a.kind);
     expect(c.kind).toBe(a.kind);
-    // Where WebGPU is required (CI on lavapipe), 'auto' must have found it.
-    if (webgpuRequired()) expect(a.kind).toBe('webgpu');
+    // Where WebGPU is required (CI on lavapipe), 'auto' must have found it: a hardware adapter is
+    // used, and a software one (lavapipe) is named as the reason for the wasm backend.
+    if (webgpuRequired() && a.kind !== 'webgpu') expect(first[0]).toMatch(/software renderer/);
   } finally {
     for (const backend of [a, b, c]) backend.destroy();
   }

@@ -178,9 +178,15 @@ export class WasmBackend implements Backend {
     this.#pool.destroy();
   }
 
-  /** For tests: terminates worker `tid` (1..threads-1) as if it had died. */
-  killWorkerForTesting(tid: number): void {
-    this.#pool.killWorkerForTesting(tid);
+  /** For tests: terminates worker `tid` (1..threads-1) as if it had died; resolves once the pool knows. */
+  killWorkerForTesting(tid: number): Promise<void> {
+    return this.#pool.killWorkerForTesting(tid);
+  }
+
+  /** For tests: runs a kernel export directly (e.g. `testTrap`) on `nthreads` threads. */
+  runKernelForTesting(kernel: KernelExport, args: readonly number[], nthreads: number): void {
+    this.#alive();
+    this.#pool.run(kernel, args, nthreads);
   }
 
   #alive(): void {

@@ -15,7 +15,10 @@ function browserSpawner(): SpawnWorker | undefined {
     return {
       postMessage: (message) => worker.postMessage(message),
       unref: () => {},
-      terminate: () => worker.terminate(),
+      terminate: () => {
+        worker.terminate();
+        return undefined;
+      },
       onMessage: (listener) => worker.addEventListener('message', (event) => listener(event.data)),
       onExit: (listener) => worker.addEventListener('error', (event) => listener(`failed: ${event.message}`)),
     };

@@ -10,7 +10,7 @@ function spawnNodeWorker(): PoolWorker {
   return {
     postMessage: (message) => worker.postMessage(message),
     unref: () => worker.unref(),
-    terminate: () => void worker.terminate(),
+    terminate: () => worker.terminate(),
     onMessage: (listener) => worker.on('message', listener),
     onExit: (listener) => {
       let said = false;

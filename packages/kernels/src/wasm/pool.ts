@@ -8,7 +8,8 @@ export interface PoolWorker {
   postMessage(message: WorkerInit): void;
   /** Lets the process exit while the worker lives (Node); browsers have nothing to do. */
   unref(): void;
-  terminate(): void;
+  /** Stops the worker; may resolve once it has exited. */
+  terminate(): Promise<unknown> | undefined;
   onMessage(listener: (reply: WorkerReply) => void): void;
   /** Called once when the worker stops running (exit, or an error outside the kernels). */
   onExit(listener: (reason: string) => void): void;
@@ -196,9 +197,10 @@ export class ThreadPool {
     for (const worker of this.#workers) worker.terminate();
   }
 
-  /** For tests: terminates worker `tid` (1-based) as if it had died. */
-  killWorkerForTesting(tid: number): void {
-    this.#workers[tid - 1]?.terminate();
+  /** For tests: terminates worker `tid` (1-based) as if it had died; resolves once the pool has seen it exit. */
+  async killWorkerForTesting(tid: number): Promise<void> {
+    await this.#workers[tid - 1]?.terminate();
+    for (let i = 0; this.#dead === undefined && i < 5000; i++) await new Promise((resolve) => setTimeout(resolve, 1));
   }
 
   get kernelNames(): readonly KernelExport[] {

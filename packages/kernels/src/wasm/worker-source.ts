@@ -48,8 +48,9 @@ const WORKER_MAIN = `function workerMain(host) {
       Atomics.store(ctl, L.MESSAGE_BYTES, length);
     };
     const call = [];
-    host.post({ type: 'ready' });
+    // Read before saying ready: the first call may bump GEN as soon as the caller hears it.
     let seen = Atomics.load(ctl, L.GEN);
+    host.post({ type: 'ready' });
     try {
       for (;;) {
         let gen = Atomics.load(ctl, L.GEN);
