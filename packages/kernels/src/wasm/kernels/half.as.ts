@@ -1,3 +1,5 @@
+import { f16ToF32 } from './common.as';
+
 /**
  * IEEE half → f32, exactly, for the f16 and q8_0 weight formats (WebAssembly has no half type).
  *
@@ -5,7 +7,8 @@
  * shifts right arithmetically by 3 and clears the three copies of the sign that shifted in: that
  * is sign | exponent·mantissa << 13, an f32 whose exponent is 112 too small (a half's bias is 15,
  * a float's 127). One multiply by 2^112 re-biases it, and it is exact for normal halves and for
- * subnormal ones alike (those come in as f32 subnormals and leave normalised). It is wrong only
+ * subnormal ones alike (those come in as f32 subnormals and leave normalised). (common.as.ts's f16ToF32 is the scalar form, exact for every
+ * bit pattern, and the same arithmetic.) It is wrong only
  * for infinities and NaN (exponent 31), which come out finite: callers test a group of 8 halves
  * for that exponent once and take `halvesToF32Slow` when it occurs (never, in real weights).
  */
@@ -35,15 +38,6 @@ const REBIAS: u32 = (127 + 112) << 23;
   return v128.any_true(i16x8.gt_s(v128.and(h, i16x8.splat(0x7fff)), i16x8.splat(0x7bff)));
 }
 
-/** One half → f32, exactly, for every bit pattern (scalar: the q8_0 scales, tails). */
-// @ts-ignore: decorator
-@inline export function halfToF32(bits: u32): f32 {
-  const magnitude = bits & 0x7fff;
-  let f = reinterpret<f32>(magnitude << 13) * reinterpret<f32>(REBIAS);
-  if (magnitude >= 0x7c00) f = reinterpret<f32>((magnitude << 13) | 0x7f800000);
-  return (bits & 0x8000) != 0 ? -f : f;
-}
-
 /** Four halves at ptr (8 bytes) → f32x4, exactly, for every bit pattern. */
 // @ts-ignore: decorator
 @inline export function load4HalvesToF32(ptr: usize): v128 {
@@ -57,15 +51,15 @@ function halvesToF32Slow(h: v128, high: bool): v128 {
   // extract_lane takes constant lanes, so both halves are spelled out.
   let r = f32x4.splat(0);
   if (high) {
-    r = f32x4.replace_lane(r, 0, halfToF32(<u32>i16x8.extract_lane_u(h, 4)));
-    r = f32x4.replace_lane(r, 1, halfToF32(<u32>i16x8.extract_lane_u(h, 5)));
-    r = f32x4.replace_lane(r, 2, halfToF32(<u32>i16x8.extract_lane_u(h, 6)));
-    r = f32x4.replace_lane(r, 3, halfToF32(<u32>i16x8.extract_lane_u(h, 7)));
+    r = f32x4.replace_lane(r, 0, f16ToF32(<u32>i16x8.extract_lane_u(h, 4)));
+    r = f32x4.replace_lane(r, 1, f16ToF32(<u32>i16x8.extract_lane_u(h, 5)));
+    r = f32x4.replace_lane(r, 2, f16ToF32(<u32>i16x8.extract_lane_u(h, 6)));
+    r = f32x4.replace_lane(r, 3, f16ToF32(<u32>i16x8.extract_lane_u(h, 7)));
   } else {
-    r = f32x4.replace_lane(r, 0, halfToF32(<u32>i16x8.extract_lane_u(h, 0)));
-    r = f32x4.replace_lane(r, 1, halfToF32(<u32>i16x8.extract_lane_u(h, 1)));
-    r = f32x4.replace_lane(r, 2, halfToF32(<u32>i16x8.extract_lane_u(h, 2)));
-    r = f32x4.replace_lane(r, 3, halfToF32(<u32>i16x8.extract_lane_u(h, 3)));
+    r = f32x4.replace_lane(r, 0, f16ToF32(<u32>i16x8.extract_lane_u(h, 0)));
+    r = f32x4.replace_lane(r, 1, f16ToF32(<u32>i16x8.extract_lane_u(h, 1)));
+    r = f32x4.replace_lane(r, 2, f16ToF32(<u32>i16x8.extract_lane_u(h, 2)));
+    r = f32x4.replace_lane(r, 3, f16ToF32(<u32>i16x8.extract_lane_u(h, 3)));
   }
   return r;
 }

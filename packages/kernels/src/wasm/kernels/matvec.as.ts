@@ -8,12 +8,16 @@
  * hidden behind the others). The weight rows are split evenly, by groups, across the threads; with
  * M > 1 each group is reused from L1 for every row of x. Pointers are byte addresses.
  */
-import { halfHighToF32, halfLowToF32, halfToF32, load4HalvesToF32 } from './half.as';
+import { f16ToF32 } from './common.as';
+import { halfHighToF32, halfLowToF32, load4HalvesToF32 } from './half.as';
 import { madd, shareStart, sumLanes, sumLanes4, sumLanes4I32, sumLanesI32 } from './simd.as';
 
-/** First row of thread tid's share of N rows handed out in groups of `group` rows. */
+/**
+ * First row of thread tid's share of N rows handed out in groups of `group` rows (4 for f32/f16,
+ * 2 for q8_0: matvecRowsStart in the fused kernels must use the same group).
+ */
 // @ts-ignore: decorator
-@inline function groupStart(N: i32, group: i32, tid: i32, nthreads: i32): i32 {
+@inline export function groupStart(N: i32, group: i32, tid: i32, nthreads: i32): i32 {
   return min(shareStart((N + group - 1) / group, tid, nthreads) * group, N);
 }
 
@@ -22,8 +26,11 @@ import { madd, shareStart, sumLanes, sumLanes4, sumLanes4I32, sumLanesI32 } from
 
 /** x f32 [M, K], w f32 [N, K] → y f32 [M, N]. */
 export function matvecF32(tid: i32, nthreads: i32, x: usize, w: usize, y: usize, M: i32, N: i32, K: i32): void {
-  const first = groupStart(N, 4, tid, nthreads);
-  const end = groupStart(N, 4, tid + 1, nthreads);
+  matvecF32Rows(x, w, y, M, N, K, groupStart(N, 4, tid, nthreads), groupStart(N, 4, tid + 1, nthreads));
+}
+
+/** Rows first..end of matvecF32 (y's other columns untouched). */
+export function matvecF32Rows(x: usize, w: usize, y: usize, M: i32, N: i32, K: i32, first: i32, end: i32): void {
   const rowBytes = <usize>K << 2;
   let n = first;
   for (; n + 4 <= end; n += 4) {
@@ -112,8 +119,11 @@ function dotF32(x: usize, w: usize, K: i32): f32 {
 
 /** x f32 [M, K], w f16 [N, K] → y f32 [M, N]. */
 export function matvecF16(tid: i32, nthreads: i32, x: usize, w: usize, y: usize, M: i32, N: i32, K: i32): void {
-  const first = groupStart(N, 4, tid, nthreads);
-  const end = groupStart(N, 4, tid + 1, nthreads);
+  matvecF16Rows(x, w, y, M, N, K, groupStart(N, 4, tid, nthreads), groupStart(N, 4, tid + 1, nthreads));
+}
+
+/** Rows first..end of matvecF16. */
+export function matvecF16Rows(x: usize, w: usize, y: usize, M: i32, N: i32, K: i32, first: i32, end: i32): void {
   const rowBytes = <usize>K << 1;
   const xRowBytes = <usize>K << 2;
   let n = first;
@@ -171,10 +181,10 @@ export function matvecF16(tid: i32, nthreads: i32, x: usize, w: usize, y: usize,
     let t0: f32 = 0, t1: f32 = 0, t2: f32 = 0, t3: f32 = 0;
     for (; k < K; k++, o += 2) {
       const xv = load<f32>(x + (o << 1));
-      t0 += xv * halfToF32(load<u16>(w0 + o));
-      t1 += xv * halfToF32(load<u16>(w1 + o));
-      t2 += xv * halfToF32(load<u16>(w2 + o));
-      t3 += xv * halfToF32(load<u16>(w3 + o));
+      t0 += xv * f16ToF32(load<u16>(w0 + o));
+      t1 += xv * f16ToF32(load<u16>(w1 + o));
+      t2 += xv * f16ToF32(load<u16>(w2 + o));
+      t3 += xv * f16ToF32(load<u16>(w3 + o));
     }
     s = f32x4.add(s, lanes(t0, t1, t2, t3));
   }
@@ -186,10 +196,10 @@ function dotF16Exact(x: usize, w: usize, K: i32): f32 {
   let s0: f32 = 0, s1: f32 = 0;
   let k = 0;
   for (; k + 2 <= K; k += 2) {
-    s0 += load<f32>(x + (<usize>k << 2)) * halfToF32(load<u16>(w + (<usize>k << 1)));
-    s1 += load<f32>(x + (<usize>k << 2), 4) * halfToF32(load<u16>(w + (<usize>k << 1), 2));
+    s0 += load<f32>(x + (<usize>k << 2)) * f16ToF32(load<u16>(w + (<usize>k << 1)));
+    s1 += load<f32>(x + (<usize>k << 2), 4) * f16ToF32(load<u16>(w + (<usize>k << 1), 2));
   }
-  if (k < K) s0 += load<f32>(x + (<usize>k << 2)) * halfToF32(load<u16>(w + (<usize>k << 1)));
+  if (k < K) s0 += load<f32>(x + (<usize>k << 2)) * f16ToF32(load<u16>(w + (<usize>k << 1)));
   return s0 + s1;
 }
 
@@ -211,8 +221,11 @@ export function matvecQ8_0(
   N: i32,
   K: i32,
 ): void {
-  const first = groupStart(N, 2, tid, nthreads);
-  const end = groupStart(N, 2, tid + 1, nthreads);
+  matvecQ8_0Rows(x, quants, scales, y, M, N, K, groupStart(N, 2, tid, nthreads), groupStart(N, 2, tid + 1, nthreads));
+}
+
+/** Rows first..end of matvecQ8_0. */
+export function matvecQ8_0Rows(x: usize, quants: usize, scales: usize, y: usize, M: i32, N: i32, K: i32, first: i32, end: i32): void {
   const xRowBytes = <usize>K << 2;
   const blocks = K >> 5;
   const scaleRowBytes = <usize>blocks << 1;
@@ -227,8 +240,8 @@ export function matvecQ8_0(
       for (let b = 0; b < blocks; b++) {
         const xb = xm + (<usize>b << 7);
         const qb = q0 + (<usize>b << 5);
-        acc0 = madd(blockDotF32(xb, qb), f32x4.splat(halfToF32(load<u16>(d0 + (<usize>b << 1)))), acc0);
-        acc1 = madd(blockDotF32(xb, qb + K), f32x4.splat(halfToF32(load<u16>(d0 + scaleRowBytes + (<usize>b << 1)))), acc1);
+        acc0 = madd(blockDotF32(xb, qb), f32x4.splat(f16ToF32(load<u16>(d0 + (<usize>b << 1)))), acc0);
+        acc1 = madd(blockDotF32(xb, qb + K), f32x4.splat(f16ToF32(load<u16>(d0 + scaleRowBytes + (<usize>b << 1)))), acc1);
       }
       v128.store64_lane(y + ((<usize>m * N + n) << 2), pairSum(acc0, acc1), 0);
     }
@@ -240,7 +253,7 @@ export function matvecQ8_0(
       const xm = x + <usize>m * xRowBytes;
       let acc = f32x4.splat(0);
       for (let b = 0; b < blocks; b++) {
-        acc = madd(blockDotF32(xm + (<usize>b << 7), qn + (<usize>b << 5)), f32x4.splat(halfToF32(load<u16>(dn + (<usize>b << 1)))), acc);
+        acc = madd(blockDotF32(xm + (<usize>b << 7), qn + (<usize>b << 5)), f32x4.splat(f16ToF32(load<u16>(dn + (<usize>b << 1)))), acc);
       }
       store<f32>(y + ((<usize>m * N + n) << 2), sumLanes(acc));
     }
@@ -304,12 +317,24 @@ export function matvecQ8_0Int8(
   const first = groupStart(N, 2, tid, nthreads);
   const end = groupStart(N, 2, tid + 1, nthreads);
   if (first >= end) return;
+  const xq = scratch + <usize>tid * scratchStride;
+  quantizeActivations(x, xq, M, K);
+  matvecQ8_0Int8Rows(xq, quants, scales, y, M, N, K, first, end);
+}
+
+/** x f32 [M, K] → its int8 form for matvecQ8_0Int8Rows at xq (matvecQ8_0Int8ScratchBytes(M, K) bytes). */
+export function quantizeActivations(x: usize, xq: usize, M: i32, K: i32): void {
   const blocks = K >> 5;
-  const xq = scratch + <usize>tid * scratchStride; // [M, K] int16, then [M, blocks] f32
   const xd = xq + ((<usize>M * K) << 1);
   for (let m = 0; m < M; m++) {
     quantizeRow(x + ((<usize>m * K) << 2), xq + ((<usize>m * K) << 1), xd + ((<usize>m * blocks) << 2), blocks);
   }
+}
+
+/** Rows first..end of matvecQ8_0Int8, x already quantized at xq by quantizeActivations. */
+export function matvecQ8_0Int8Rows(xq: usize, quants: usize, scales: usize, y: usize, M: i32, N: i32, K: i32, first: i32, end: i32): void {
+  const blocks = K >> 5;
+  const xd = xq + ((<usize>M * K) << 1); // [M, K] int16, then [M, blocks] f32
   const scaleRowBytes = <usize>blocks << 1;
   let n = first;
   for (; n + 2 <= end; n += 2) {
@@ -346,8 +371,8 @@ export function matvecQ8_0Int8(
       for (; b < blocks; b++) {
         const xb = xm + (<usize>b << 6);
         const dx = load<f32>(dm + (<usize>b << 2));
-        t0 += <f32>sumLanesI32(blockDotI8(xb, q0 + (<usize>b << 5))) * halfToF32(load<u16>(d0 + (<usize>b << 1))) * dx;
-        t1 += <f32>sumLanesI32(blockDotI8(xb, q1 + (<usize>b << 5))) * halfToF32(load<u16>(d1 + (<usize>b << 1))) * dx;
+        t0 += <f32>sumLanesI32(blockDotI8(xb, q0 + (<usize>b << 5))) * f16ToF32(load<u16>(d0 + (<usize>b << 1))) * dx;
+        t1 += <f32>sumLanesI32(blockDotI8(xb, q1 + (<usize>b << 5))) * f16ToF32(load<u16>(d1 + (<usize>b << 1))) * dx;
       }
       const yo = y + ((<usize>m * N + n) << 2);
       store<f32>(yo, sumLanes(acc0) + t0);
@@ -363,7 +388,7 @@ export function matvecQ8_0Int8(
       let t: f32 = 0;
       for (let b = 0; b < blocks; b++) {
         const dx = load<f32>(dm + (<usize>b << 2));
-        t += <f32>sumLanesI32(blockDotI8(xm + (<usize>b << 6), qn + (<usize>b << 5))) * halfToF32(load<u16>(dn + (<usize>b << 1))) * dx;
+        t += <f32>sumLanesI32(blockDotI8(xm + (<usize>b << 6), qn + (<usize>b << 5))) * f16ToF32(load<u16>(dn + (<usize>b << 1))) * dx;
       }
       store<f32>(y + ((<usize>m * N + n) << 2), t);
     }
