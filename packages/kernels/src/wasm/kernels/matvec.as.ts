@@ -48,7 +48,7 @@ export function matvecF32Rows(x: usize, w: usize, y: usize, M: i32, N: i32, K: i
 
 /** Four dot products of x with the rows w0, w0 + stride, ... as one f32x4. */
 // @ts-ignore: decorator
-@inline function dot4F32(x: usize, w0: usize, stride: usize, K: i32): v128 {
+@inline export function dot4F32(x: usize, w0: usize, stride: usize, K: i32): v128 {
   const w1 = w0 + stride;
   const w2 = w1 + stride;
   const w3 = w2 + stride;
@@ -93,7 +93,7 @@ export function matvecF32Rows(x: usize, w: usize, y: usize, M: i32, N: i32, K: i
 }
 
 /** One dot product of length K (the rows left over after the groups of four). */
-function dotF32(x: usize, w: usize, K: i32): f32 {
+export function dotF32(x: usize, w: usize, K: i32): f32 {
   let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
   let k = 0;
   let o: usize = 0;

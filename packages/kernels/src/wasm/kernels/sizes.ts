@@ -27,3 +27,13 @@ export function matvecSwigluScratchBytes(M: number, N: number, K: number): numbe
 export function scratchStride(bytes: number): number {
   return Math.ceil(bytes / 64) * 64;
 }
+
+/** Per-thread scratch of attention: the probabilities of one query's group of heads over the visible keys. */
+export function attentionScratchBytes(heads: number, kvHeads: number, startPos: number, tokens: number): number {
+  return (heads / kvHeads) * (startPos + tokens) * 4;
+}
+
+/** Per-thread scratch of attentionBackward: the gemm's packing, then P and dS (T × T f32 each). */
+export function attentionBackwardScratchBytes(tokens: number): number {
+  return GEMM_SCRATCH_BYTES + 2 * tokens * tokens * 4;
+}
