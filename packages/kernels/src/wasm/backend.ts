@@ -63,15 +63,21 @@ export class WasmBackend implements Backend {
     this.description =
       `WebAssembly ${relaxed ? 'relaxed SIMD' : 'SIMD'} backend, ${pool.threads} thread${pool.threads === 1 ? '' : 's'}` +
       ` (memory limit ${formatBytes(memory.maxBytes)})`;
+    const scratch = (bytes: number) => {
+      const ptr = this.#memory.allocate(bytes);
+      this.#scratch.push({ ptr, bytes });
+      return ptr;
+    };
     this.#context = {
       ptr: (tensor) => this.#storage(tensor).ptr,
       run: (kernel, args, work) => this.#pool.run(kernel, args, this.#threadsFor(work)),
       runSingle: (kernel, args) => this.#pool.run(kernel, args, 1),
-      scratch: (bytes) => {
-        const ptr = this.#memory.allocate(bytes);
-        this.#scratch.push({ ptr, bytes });
-        return ptr;
+      scratch,
+      threadScratch: (bytesPerThread) => {
+        const stride = Math.max(64, Math.ceil(bytesPerThread / 64) * 64);
+        return [scratch(stride * pool.threads), stride];
       },
+      threads: pool.threads,
     };
   }
 

@@ -15,6 +15,13 @@ export interface WasmOpContext {
   runSingle(kernel: KernelExport, args: readonly number[]): void;
   /** A scratch region of `bytes` bytes for this dispatch, freed when the dispatch returns. */
   scratch(bytes: number): number;
+  /**
+   * One scratch region per thread (thread tid's at ptr + tid · stride, stride = bytesPerThread
+   * rounded up to 64), for kernels taking `(scratch, scratchStride)`; freed when the dispatch returns.
+   */
+  threadScratch(bytesPerThread: number): [ptr: number, stride: number];
+  /** Threads in the pool (the most any call runs on). */
+  readonly threads: number;
 }
 
 /** An op's wasm glue: computes its kernels' arguments from the op's tensors and parameters, and runs them. */
@@ -25,5 +32,5 @@ export type WasmKernel<Name extends OpName> = (
   params: OpParams[Name],
 ) => void;
 
-/** The dtype code of the stand-in matmul kernels: 0 f32, 1 f16, 2 q8_0. */
+/** The weight kind argument of the matmul-family kernels: 0 f32, 1 f16, 2 q8_0. */
 export const WEIGHT_DTYPE_CODE = { f32: 0, f16: 1, q8_0: 2 } as const;

@@ -3,23 +3,20 @@
 export { add } from './kernels/add.as';
 export { adamwStep } from './kernels/adamw-step.as';
 export { argmax } from './kernels/argmax.as';
+export { attention, attentionBackward } from './kernels/attention.as';
+export { readSum } from './kernels/bandwidth.as';
 export { crossEntropy } from './kernels/cross-entropy.as';
 export { embeddingBackward } from './kernels/embedding-backward.as';
 export { embeddingF16, embeddingF32, embeddingQ8_0 } from './kernels/embedding.as';
+export { gemmF32, matmulGemm } from './kernels/gemm.as';
 export { kvWrite } from './kernels/kv-write.as';
 export { logSoftmaxGather } from './kernels/log-softmax-gather.as';
+export { matmulSwigluGemm, matvecSwiglu } from './kernels/matmul-swiglu.as';
+export { matvecF16, matvecF32, matvecQ8_0, matvecQ8_0Int8 } from './kernels/matvec.as';
 export { rmsNormBackwardRows, rmsNormBackwardWeight } from './kernels/rms-norm-backward.as';
 export { rmsNorm } from './kernels/rms-norm.as';
 export { rope } from './kernels/rope.as';
 export { softmax } from './kernels/softmax.as';
-export {
-  standInAttention,
-  standInAttentionBackward,
-  standInMatmul,
-  standInMatmulGradInput,
-  standInMatmulGradWeight,
-  standInMatmulSwiglu,
-} from './kernels/stand-ins.as';
 export { sumSquaresPartials, sumSquaresTotal } from './kernels/sum-squares.as';
 export { swigluBackward } from './kernels/swiglu-backward.as';
 export { swiglu } from './kernels/swiglu.as';

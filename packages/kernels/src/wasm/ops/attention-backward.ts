@@ -1,9 +1,11 @@
 import type { WasmKernel } from '../kernel.js';
+import { attentionBackwardScratchBytes } from '../kernels/sizes.js';
 
-// Stand-in: the scalar kernel until the SIMD attention backward lands.
-export const attentionBackward: WasmKernel<'attentionBackward'> = (ctx, [q, k, v, dOut], [dQ, dK, dV, stats], p) =>
+/** One (sequence, kv head) per unit, so each thread owns its dK and dV slices; on the packed gemm. */
+export const attentionBackward: WasmKernel<'attentionBackward'> = (ctx, [q, k, v, dOut], [dQ, dK, dV, stats], p) => {
+  const [scratch, stride] = ctx.threadScratch(attentionBackwardScratchBytes(p.tokens));
   ctx.run(
-    'standInAttentionBackward',
+    'attentionBackward',
     [
       ctx.ptr(q),
       ctx.ptr(k),
@@ -19,6 +21,9 @@ export const attentionBackward: WasmKernel<'attentionBackward'> = (ctx, [q, k, v
       p.kvHeads,
       p.headDim,
       p.scale,
+      scratch,
+      stride,
     ],
     p.batch * p.tokens * p.tokens * p.heads * p.headDim,
   );
+};

@@ -1,9 +1,11 @@
 import type { WasmKernel } from '../kernel.js';
+import { attentionScratchBytes } from '../kernels/sizes.js';
 
-// Stand-in: the scalar kernel until the SIMD attention kernel lands.
-export const attention: WasmKernel<'attention'> = (ctx, [q, kCache, vCache], [y], p) =>
+/** Units of one kv head's query group at one position, round-robin across threads. */
+export const attention: WasmKernel<'attention'> = (ctx, [q, kCache, vCache], [y], p) => {
+  const [scratch, stride] = ctx.threadScratch(attentionScratchBytes(p.heads, p.kvHeads, p.startPos, p.tokens));
   ctx.run(
-    'standInAttention',
+    'attention',
     [
       ctx.ptr(q),
       ctx.ptr(kCache),
@@ -18,6 +20,9 @@ export const attention: WasmKernel<'attention'> = (ctx, [q, kCache, vCache], [y]
       p.slot,
       p.maxSeqLen,
       p.scale,
+      scratch,
+      stride,
     ],
     p.batch * p.tokens * p.heads * (p.startPos + p.tokens) * p.headDim,
   );
+};
