@@ -17,6 +17,7 @@ export interface ModelFlags {
   maxSeqLen?: number;
   maxBatchSize?: number;
   backend?: BackendChoice;
+  threads?: number;
   seed?: number;
   weightStorage?: WeightStorage;
   stopTokens?: number[];
@@ -74,7 +75,10 @@ export function addModelFlags(command: Command): Command {
     )
     .option('--max-seq-len <n>', 'context length (KV cache positions)', positiveInt)
     .option('--max-batch-size <n>', 'KV cache slots (sequences generated together)', positiveInt)
-    .addOption(new Option('--backend <kind>', 'compute backend').choices(['auto', 'webgpu', 'cpu']).default('auto'))
+    .addOption(
+      new Option('--backend <kind>', 'compute backend').choices(['auto', 'webgpu', 'wasm', 'cpu']).default('auto'),
+    )
+    .option('--threads <n>', 'threads of the wasm backend (default: the available cores)', positiveInt)
     .option('--seed <n>', "the sampler's random seed", finiteNumber)
     .addOption(
       new Option('--weight-storage <kind>', 'how matrices are stored on the device')
@@ -130,6 +134,7 @@ export async function loadFromFlags(flags: ModelFlags): Promise<LoadedModel> {
   }
   const backend = await createBackend({
     kind: flags.backend ?? 'auto',
+    ...(flags.threads !== undefined ? { threads: flags.threads } : {}),
     // Say which backend 'auto' picked on stderr, so that stdout stays the output.
     log: (message) => process.stderr.write(`${message}\n`),
   });

@@ -31,6 +31,7 @@ interface TrainFlags {
   resume?: boolean;
   overwrite?: boolean;
   backend: BackendChoice;
+  threads?: number;
   seed?: number;
   evalInterval?: number;
   checkpointInterval?: number;
@@ -67,7 +68,10 @@ export function trainCommand(): Command {
     )
     .option('--resume', 'continue the run whose checkpoint is in --out')
     .option('--overwrite', 'start a new run even though --out holds a checkpoint')
-    .addOption(new Option('--backend <kind>', 'compute backend').choices(['auto', 'webgpu', 'cpu']).default('auto'))
+    .addOption(
+      new Option('--backend <kind>', 'compute backend').choices(['auto', 'webgpu', 'wasm', 'cpu']).default('auto'),
+    )
+    .option('--threads <n>', 'threads of the wasm backend (default: the available cores)', positiveInt)
     .option('--seed <n>', "random seed for the initial weights and batches; default: the preset's", integer)
     .option('--eval-interval <n>', 'evaluate train and val loss every n steps', positiveInt)
     .option('--checkpoint-interval <n>', 'write a checkpoint every n steps', positiveInt)
@@ -169,6 +173,7 @@ async function runTrain(flags: TrainFlags): Promise<void> {
   const text = await readData(flags.data);
   const backend = await createBackend({
     kind: flags.backend,
+    ...(flags.threads !== undefined ? { threads: flags.threads } : {}),
     log: (message) => process.stderr.write(`${message}\n`),
   });
   const progress = createTrainProgress();
