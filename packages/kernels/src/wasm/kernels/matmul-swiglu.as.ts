@@ -7,12 +7,13 @@
  * the thread's scratch, combined into y block by block.
  */
 import { expf4 } from './common.as';
-import { B_F16, B_F32, GEMM_SCRATCH, gemmRange } from './gemm.as';
+import { B_F16, B_F32, B_Q8_0, GEMM_SCRATCH, gemmRange } from './gemm.as';
 import {
   groupStart,
   matvecF16Rows,
   matvecF32Rows,
   matvecQ8_0Int8Rows,
+  matvecQ8_0Rows,
   matvecQ8_0Int8ScratchBytes,
   quantizeActivations,
 } from './matvec.as';
@@ -23,9 +24,12 @@ export function matvecSwigluScratchBytes(M: i32, N: i32, K: i32): i32 {
   return ((M * N * 4 + 63) & ~63) + matvecQ8_0Int8ScratchBytes(M, K);
 }
 
+/** matvecSwiglu's kind for q8_0 weights against int8-quantized activations (see matvec.as.ts). */
+export const Q8_0_INT8: i32 = 3;
+
 /**
- * x f32 [M, K], w1 and w3 [N, K] of kind `kind` (0 f32, 1 f16, 2 q8_0 with int8 activations;
- * s1/s3 the q8_0 scales) → y f32 [M, N]. Thread tid's scratch: scratch + tid · scratchStride
+ * x f32 [M, K], w1 and w3 [N, K] of kind `kind` (0 f32, 1 f16, 2 q8_0 dequantised exactly,
+ * 3 q8_0 against int8 activations; s1/s3 the q8_0 scales) → y f32 [M, N]. Thread tid's scratch: scratch + tid · scratchStride
  * (matvecSwigluScratchBytes).
  */
 export function matvecSwiglu(
@@ -56,6 +60,9 @@ export function matvecSwiglu(
   } else if (kind == B_F16) {
     matvecF16Rows(x, w1, y, M, N, K, first, end);
     matvecF16Rows(x, w3, up, M, N, K, first, end);
+  } else if (kind == B_Q8_0) {
+    matvecQ8_0Rows(x, w1, s1, y, M, N, K, first, end);
+    matvecQ8_0Rows(x, w3, s3, up, M, N, K, first, end);
   } else {
     const xq = base + ((<usize>M * N * 4 + 63) & ~63);
     quantizeActivations(x, xq, M, K);

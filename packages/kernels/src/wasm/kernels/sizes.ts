@@ -18,6 +18,9 @@ export function matvecQ8_0Int8ScratchBytes(M: number, K: number): number {
   return M * (K * 2 + (K / 32) * 4);
 }
 
+/** matvecSwiglu's weight kind for q8_0 against int8-quantized activations (0-2 are WEIGHT_DTYPE_CODE's). */
+export const MATVEC_SWIGLU_Q8_0_INT8 = 3;
+
 /** Per-thread scratch of matvecSwiglu: the up values [M, N] (64-byte aligned), then the quantized x (q8_0). */
 export function matvecSwigluScratchBytes(M: number, N: number, K: number): number {
   return ((M * N * 4 + 63) & ~63) + matvecQ8_0Int8ScratchBytes(M, K);
