@@ -1,9 +1,10 @@
 /**
- * Roofline figures for both backends: matmul GFLOP/s, matrix-vector GB/s per weight dtype beside
- * the device's own copy bandwidth, attention decode over 2048 cached positions, and (WebGPU) the
- * tiled prefill matmul against a naive one-thread-per-output kernel.
+ * Roofline figures for every backend: matmul GFLOP/s, matrix-vector GB/s per weight dtype beside
+ * the device's own copy bandwidth (wasm: a SIMD read-bandwidth kernel at the same thread count),
+ * attention decode over 2048 cached positions, and (WebGPU) the tiled prefill matmul against a
+ * naive one-thread-per-output kernel.
  *
- * Run: pnpm --filter @llama-ts/kernels bench [-- --backend cpu|webgpu] [-- --quick]
+ * Run: pnpm --filter @llama-ts/kernels bench [-- --backend cpu|webgpu|wasm] [-- --threads N] [-- --quick]
  */
 import {
   attention,
@@ -14,6 +15,7 @@ import {
   kvWrite,
   matmul,
   type Tensor,
+  WasmBackend,
   WebGPUBackend,
   type WeightDType,
   zeros,
@@ -22,6 +24,7 @@ import {
 const args = process.argv.slice(2);
 const only = args.includes('--backend') ? args[args.indexOf('--backend') + 1] : undefined;
 const quick = args.includes('--quick');
+const threads = args.includes('--threads') ? Number(args[args.indexOf('--threads') + 1]) : undefined;
 
 function random(n: number, seed = 1): Float32Array {
   let s = seed >>> 0;
@@ -132,6 +135,19 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
       detail: `copyBufferToBuffer ${viaBuffer.toFixed(1)}, WGSL copy kernel ${viaKernel.toFixed(1)}`,
     };
   }
+  if (backend instanceof WasmBackend) {
+    // Reading is what a matrix-vector product does with its weight, so that is the yardstick here:
+    // D2's readSum (SIMD, eight accumulators) on the backend's own threads.
+    const data = fromArray(backend, new Float32Array(bytes / 4).fill(1), [bytes / 4]);
+    const sums = zeros(backend, [backend.threads]);
+    const seconds = await time(backend, () => {
+      backend.runKernel('readSum', [data, bytes, sums], backend.threads);
+      return undefined;
+    });
+    data.dispose();
+    sums.dispose();
+    return { gbs: bytes / seconds / 1e9, detail: `read only: SIMD readSum kernel on ${backend.threads} threads` };
+  }
   const src = new Float32Array(bytes / 4).fill(1);
   const dst = new Float32Array(bytes / 4);
   const seconds = await time(backend, () => {
@@ -212,11 +228,12 @@ fn main(@builtin(global_invocation_id) id: vec3u) {
   return (2 * M * N * K) / seconds / 1e9;
 }
 
-async function run(kind: 'cpu' | 'webgpu') {
-  const backend = await createBackend({ kind, log: null });
+async function run(kind: 'cpu' | 'webgpu' | 'wasm') {
+  const backend = await createBackend({ kind, log: null, ...(threads ? { threads } : {}) });
   console.log(`\n## ${backend.description}`);
   const { gbs: copy, detail } = await copyBandwidth(backend);
-  console.log(`copy bandwidth (read + write): ${fmt(copy)} GB/s (${detail})`);
+  const bandwidth = backend instanceof WasmBackend ? 'read bandwidth' : 'copy bandwidth (read + write)';
+  console.log(`${bandwidth}: ${fmt(copy)} GB/s (${detail})`);
 
   console.log('\nmatmul, f32 weights        GFLOP/s    ms');
   const shapes: [number, number, number][] = quick
@@ -244,7 +261,9 @@ async function run(kind: 'cpu' | 'webgpu') {
         [14336, 4096],
       ];
   for (const [vN, vK] of vectorShapes) {
-    console.log(`${`\nmatrix-vector (1,${vN},${vK})`.padEnd(28)}   GB/s  of copy bw    ms`);
+    console.log(
+      `${`\nmatrix-vector (1,${vN},${vK})`.padEnd(28)}   GB/s  of ${backend instanceof WasmBackend ? 'read' : 'copy'} bw    ms`,
+    );
     for (const dtype of ['f32', 'f16', 'q8_0'] as const) {
       const { seconds, gbs } = await benchMatmul(backend, 1, vN, vK, dtype);
       console.log(`  ${dtype.padEnd(24)}${fmt(gbs)} ${fmt((100 * gbs) / copy, 0)} % ${fmt(seconds * 1e3, 2)}`);
@@ -269,6 +288,6 @@ async function run(kind: 'cpu' | 'webgpu') {
   backend.destroy();
 }
 
-for (const kind of ['cpu', 'webgpu'] as const) {
+for (const kind of ['cpu', 'wasm', 'webgpu'] as const) {
   if (!only || only === kind) await run(kind);
 }

@@ -16,6 +16,12 @@ export interface Backend {
   /** One line naming the device, for logs. */
   readonly description: string;
   /**
+   * The most bytes of tensors this backend can hold at once, where it has a fixed limit (wasm: one
+   * wasm32 memory, 4 GiB less its static area), so that a loader can refuse a model that cannot fit
+   * before loading anything; undefined where there is none (or it is not known up front).
+   */
+  readonly capacityBytes?: number;
+  /**
    * A new tensor. Its contents are unspecified unless `zeroed` is true: op outputs skip the fill
    * because their kernels write every element.
    */

@@ -26,8 +26,8 @@ describe('wasm thread pool', () => {
     const backend = await wasm(3);
     try {
       for (const which of [0, 1, 2]) {
-        expect(() => backend.runKernelForTesting('testTrap', [which], 3)).toThrow(KernelError);
-        expect(() => backend.runKernelForTesting('testTrap', [which], 3)).toThrow(
+        expect(() => backend.runKernel('testTrap', [which], 3)).toThrow(KernelError);
+        expect(() => backend.runKernel('testTrap', [which], 3)).toThrow(
           new RegExp(`kernel testTrap failed on thread ${which}: .*unreachable`),
         );
       }

@@ -189,10 +189,17 @@ export class WasmBackend implements Backend {
     return this.#pool.killWorkerForTesting(tid);
   }
 
-  /** For tests: runs a kernel export directly (e.g. `testTrap`) on `nthreads` threads. */
-  runKernelForTesting(kernel: KernelExport, args: readonly number[], nthreads: number): void {
+  /**
+   * Runs a kernel export directly on `nthreads` threads, tensors passed as their addresses: for
+   * tests (`testTrap`) and the bench (`readSum`, the read-bandwidth yardstick). Ops use `dispatch`.
+   */
+  runKernel(kernel: KernelExport, args: readonly (number | Tensor)[], nthreads: number): void {
     this.#alive();
-    this.#pool.run(kernel, args, nthreads);
+    this.#pool.run(
+      kernel,
+      args.map((arg) => (typeof arg === 'number' ? arg : this.#storage(arg).ptr)),
+      nthreads,
+    );
   }
 
   #alive(): void {
