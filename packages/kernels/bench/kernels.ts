@@ -5,10 +5,11 @@
  *
  * Run: pnpm --filter @llama-ts/kernels bench [-- --backend cpu|webgpu] [-- --quick]
  */
+
+import { byteSize } from '../src/dtype.js';
 import {
   attention,
   type Backend,
-  byteSize,
   createBackend,
   fromArray,
   kvWrite,

@@ -1,61 +1,86 @@
 /**
- * Every op, by name, with its CPU twin (src/cpu/kernels) and its WebGPU kernel
- * (src/webgpu/kernels). Contracts are in src/ops/params.ts; front ends in src/ops.
+ * Every op, by name, with its twin on each backend. An op's room, src/ops/<op>/ (or the room it
+ * shares, see the README), holds its front end (op.ts), its CPU twin (cpu.ts), its WebGPU planner
+ * (webgpu.ts) and its WGSL (*.wgsl.ts); its contract is in src/op-contract.ts.
  */
-import * as attention from './cpu/kernels/attention.js';
-import * as backward from './cpu/kernels/backward.js';
-import * as elementwise from './cpu/kernels/elementwise.js';
-import { embedding } from './cpu/kernels/embedding.js';
-import { matmul, matmulSwiglu } from './cpu/kernels/matmul.js';
-import { rmsNorm } from './cpu/kernels/norm.js';
-import * as optimizer from './cpu/kernels/optimizer.js';
-import { rope } from './cpu/kernels/rope.js';
-import * as softmax from './cpu/kernels/softmax.js';
-import type { OpName, OpParams } from './ops/params.js';
-import type { Tensor } from './tensor.js';
+import type { CpuKernel } from './cpu/kernel.js';
+import type { OpName } from './op-contract.js';
+import { adamwStep as adamwStepCpu } from './ops/adamwStep/cpu.js';
+import { adamwStep as adamwStepWebGPU } from './ops/adamwStep/webgpu.js';
+import { add as addCpu } from './ops/add/cpu.js';
+import { add as addWebGPU } from './ops/add/webgpu.js';
+import { argmax as argmaxCpu } from './ops/argmax/cpu.js';
+import { argmax as argmaxWebGPU } from './ops/argmax/webgpu.js';
+import { attention as attentionCpu } from './ops/attention/cpu.js';
+import { attention as attentionWebGPU } from './ops/attention/webgpu.js';
+import { attentionBackward as attentionBackwardCpu } from './ops/attentionBackward/cpu.js';
+import { attentionBackward as attentionBackwardWebGPU } from './ops/attentionBackward/webgpu.js';
+import { crossEntropy as crossEntropyCpu } from './ops/crossEntropy/cpu.js';
+import { crossEntropy as crossEntropyWebGPU } from './ops/crossEntropy/webgpu.js';
+import { embedding as embeddingCpu } from './ops/embedding/cpu.js';
+import { embedding as embeddingWebGPU } from './ops/embedding/webgpu.js';
+import { embeddingBackward as embeddingBackwardCpu } from './ops/embeddingBackward/cpu.js';
+import { embeddingBackward as embeddingBackwardWebGPU } from './ops/embeddingBackward/webgpu.js';
+import { kvWrite as kvWriteCpu } from './ops/kvWrite/cpu.js';
+import { kvWrite as kvWriteWebGPU } from './ops/kvWrite/webgpu.js';
+import { logSoftmaxGather as logSoftmaxGatherCpu } from './ops/logSoftmaxGather/cpu.js';
+import { logSoftmaxGather as logSoftmaxGatherWebGPU } from './ops/logSoftmaxGather/webgpu.js';
+import { matmul as matmulCpu, matmulSwiglu as matmulSwigluCpu } from './ops/matmul/cpu.js';
+import { matmulSwiglu as matmulSwigluWebGPU, matmul as matmulWebGPU } from './ops/matmul/webgpu.js';
+import {
+  matmulGradInput as matmulGradInputCpu,
+  matmulGradWeight as matmulGradWeightCpu,
+} from './ops/matmulGrad/cpu.js';
+import {
+  matmulGradInput as matmulGradInputWebGPU,
+  matmulGradWeight as matmulGradWeightWebGPU,
+} from './ops/matmulGrad/webgpu.js';
+import { rmsNorm as rmsNormCpu } from './ops/rmsNorm/cpu.js';
+import { rmsNorm as rmsNormWebGPU } from './ops/rmsNorm/webgpu.js';
+import { rmsNormBackward as rmsNormBackwardCpu } from './ops/rmsNormBackward/cpu.js';
+import { rmsNormBackward as rmsNormBackwardWebGPU } from './ops/rmsNormBackward/webgpu.js';
+import { rope as ropeCpu } from './ops/rope/cpu.js';
+import { rope as ropeWebGPU } from './ops/rope/webgpu.js';
+import { softmax as softmaxCpu } from './ops/softmax/cpu.js';
+import { softmax as softmaxWebGPU } from './ops/softmax/webgpu.js';
+import { sumSquares as sumSquaresCpu } from './ops/sumSquares/cpu.js';
+import { sumSquares as sumSquaresWebGPU } from './ops/sumSquares/webgpu.js';
+import { swiglu as swigluCpu } from './ops/swiglu/cpu.js';
+import { swiglu as swigluWebGPU } from './ops/swiglu/webgpu.js';
+import { swigluBackward as swigluBackwardCpu } from './ops/swigluBackward/cpu.js';
+import { swigluBackward as swigluBackwardWebGPU } from './ops/swigluBackward/webgpu.js';
 import type { WebGPUKernel } from './webgpu/kernel.js';
-import * as gpuAttention from './webgpu/kernels/attention.js';
-import { attentionBackward as gpuAttentionBackward } from './webgpu/kernels/attention-backward.js';
-import * as gpuBackward from './webgpu/kernels/backward.js';
-import * as gpuElementwise from './webgpu/kernels/elementwise.js';
-import { embedding as gpuEmbedding } from './webgpu/kernels/embedding.js';
-import { matmul as gpuMatmul, matmulSwiglu as gpuMatmulSwiglu } from './webgpu/kernels/matmul.js';
-import { rmsNorm as gpuRmsNorm } from './webgpu/kernels/norm.js';
-import * as gpuOptimizer from './webgpu/kernels/optimizer.js';
-import { rope as gpuRope } from './webgpu/kernels/rope.js';
-import * as gpuSoftmax from './webgpu/kernels/softmax.js';
 
-export type CpuKernel<Name extends OpName> = (
-  inputs: readonly Tensor[],
-  outputs: readonly Tensor[],
-  params: OpParams[Name],
-) => void;
-
+/**
+ * One op's kernels, one per backend kind. A new backend kind (the WebAssembly one) joins as an
+ * optional member, `wasm?: WasmKernel<Name>`, so that its twins can land op by op; its backend
+ * runs the CPU twin of an op that has none yet.
+ */
 export interface OpKernels<Name extends OpName> {
   cpu: CpuKernel<Name>;
   webgpu: WebGPUKernel<Name>;
 }
 
 export const OPS: { readonly [Name in OpName]: OpKernels<Name> } = {
-  matmul: { cpu: matmul, webgpu: gpuMatmul },
-  matmulSwiglu: { cpu: matmulSwiglu, webgpu: gpuMatmulSwiglu },
-  embedding: { cpu: embedding, webgpu: gpuEmbedding },
-  rmsNorm: { cpu: rmsNorm, webgpu: gpuRmsNorm },
-  rope: { cpu: rope, webgpu: gpuRope },
-  kvWrite: { cpu: attention.kvWrite, webgpu: gpuAttention.kvWrite },
-  attention: { cpu: attention.attention, webgpu: gpuAttention.attention },
-  swiglu: { cpu: elementwise.swiglu, webgpu: gpuElementwise.swiglu },
-  add: { cpu: elementwise.add, webgpu: gpuElementwise.add },
-  softmax: { cpu: softmax.softmax, webgpu: gpuSoftmax.softmax },
-  logSoftmaxGather: { cpu: softmax.logSoftmaxGather, webgpu: gpuSoftmax.logSoftmaxGather },
-  argmax: { cpu: softmax.argmax, webgpu: gpuSoftmax.argmax },
-  matmulGradInput: { cpu: backward.matmulGradInput, webgpu: gpuBackward.matmulGradInput },
-  matmulGradWeight: { cpu: backward.matmulGradWeight, webgpu: gpuBackward.matmulGradWeight },
-  crossEntropy: { cpu: backward.crossEntropy, webgpu: gpuSoftmax.crossEntropy },
-  rmsNormBackward: { cpu: backward.rmsNormBackward, webgpu: gpuBackward.rmsNormBackward },
-  swigluBackward: { cpu: backward.swigluBackward, webgpu: gpuBackward.swigluBackward },
-  embeddingBackward: { cpu: backward.embeddingBackward, webgpu: gpuBackward.embeddingBackward },
-  adamwStep: { cpu: optimizer.adamwStep, webgpu: gpuOptimizer.adamwStep },
-  sumSquares: { cpu: optimizer.sumSquares, webgpu: gpuOptimizer.sumSquares },
-  attentionBackward: { cpu: attention.attentionBackward, webgpu: gpuAttentionBackward },
+  matmul: { cpu: matmulCpu, webgpu: matmulWebGPU },
+  matmulSwiglu: { cpu: matmulSwigluCpu, webgpu: matmulSwigluWebGPU },
+  embedding: { cpu: embeddingCpu, webgpu: embeddingWebGPU },
+  rmsNorm: { cpu: rmsNormCpu, webgpu: rmsNormWebGPU },
+  rope: { cpu: ropeCpu, webgpu: ropeWebGPU },
+  kvWrite: { cpu: kvWriteCpu, webgpu: kvWriteWebGPU },
+  attention: { cpu: attentionCpu, webgpu: attentionWebGPU },
+  swiglu: { cpu: swigluCpu, webgpu: swigluWebGPU },
+  add: { cpu: addCpu, webgpu: addWebGPU },
+  softmax: { cpu: softmaxCpu, webgpu: softmaxWebGPU },
+  logSoftmaxGather: { cpu: logSoftmaxGatherCpu, webgpu: logSoftmaxGatherWebGPU },
+  argmax: { cpu: argmaxCpu, webgpu: argmaxWebGPU },
+  matmulGradInput: { cpu: matmulGradInputCpu, webgpu: matmulGradInputWebGPU },
+  matmulGradWeight: { cpu: matmulGradWeightCpu, webgpu: matmulGradWeightWebGPU },
+  crossEntropy: { cpu: crossEntropyCpu, webgpu: crossEntropyWebGPU },
+  rmsNormBackward: { cpu: rmsNormBackwardCpu, webgpu: rmsNormBackwardWebGPU },
+  swigluBackward: { cpu: swigluBackwardCpu, webgpu: swigluBackwardWebGPU },
+  embeddingBackward: { cpu: embeddingBackwardCpu, webgpu: embeddingBackwardWebGPU },
+  adamwStep: { cpu: adamwStepCpu, webgpu: adamwStepWebGPU },
+  sumSquares: { cpu: sumSquaresCpu, webgpu: sumSquaresWebGPU },
+  attentionBackward: { cpu: attentionBackwardCpu, webgpu: attentionBackwardWebGPU },
 };

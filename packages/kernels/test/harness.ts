@@ -5,15 +5,8 @@
  */
 import { acquireWebGPUForTests } from '@llama-ts/test-support';
 import { afterAll, beforeAll, expect, type TestContext } from 'vitest';
-import {
-  type Backend,
-  createBackend,
-  dequantizeQ8_0,
-  f16ToF32,
-  f32ToF16,
-  quantizeQ8_0,
-  type WeightDType,
-} from '../src/node.js';
+import { dequantizeQ8_0, f16ToF32, f32ToF16, quantizeQ8_0 } from '../src/dtype.js';
+import { type Backend, createBackend, type WeightDType } from '../src/node.js';
 
 /**
  * - cpu: the CPU reference backend.

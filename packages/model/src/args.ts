@@ -1,4 +1,4 @@
-import { LLAMA31_ROPE_SCALING, type RopeScaling } from '@llama-ts/kernels';
+import { LLAMA31_ROPE_SCALING, type RopeScaling } from './rope.js';
 import type { HFLlamaConfig } from './checkpoint/hf-config.js';
 import { ModelError } from './errors.js';
 
