@@ -1,3 +1,16 @@
+/**
+ * The matmul family: y = x · wᵀ, and its gated form y = silu(x · w1ᵀ) ⊙ (x · w3ᵀ), which
+ * computes Llama's feed-forward gate and up projections in one pass over x with the SiLU-multiply
+ * in the epilogue (the two [M, hidden] intermediates are never written). One dispatch per weight
+ * chunk; a chunk holds weight rows n_offset..n_offset+n_count.
+ *
+ * Decode (M = 1) is bound by reading the weights once: 8 lanes share a row, each reading a quad of
+ * 4 weights (16 bytes of f32) at a time so a row streams in contiguous 128-byte runs, then the
+ * lanes sum with subgroup shuffles (or through workgroup memory without the subgroups feature).
+ *
+ * Prefill (M > 1) is bound by arithmetic: 64 x 64 output tiles, K in steps of 16 through
+ * workgroup memory, each of 16 x 16 threads holding a 4 x 4 block of sums in registers.
+ */
 import type { Tensor } from '../../tensor.js';
 import { GEMM_TILE } from '../../webgpu/gemm.wgsl.js';
 import {
@@ -14,19 +27,6 @@ import { MATMUL_PARAMS, type Variant } from './common.wgsl.js';
 import { MATVEC_THREADS, matvecLanes, matvecShader, ROWS_PER_LANE } from './matvec.wgsl.js';
 import { tiledShader } from './tiled.wgsl.js';
 
-/**
- * The matmul family: y = x · wᵀ, and its gated form y = silu(x · w1ᵀ) ⊙ (x · w3ᵀ), which
- * computes Llama's feed-forward gate and up projections in one pass over x with the SiLU-multiply
- * in the epilogue (the two [M, hidden] intermediates are never written). One dispatch per weight
- * chunk; a chunk holds weight rows n_offset..n_offset+n_count.
- *
- * Decode (M = 1) is bound by reading the weights once: 8 lanes share a row, each reading a quad of
- * 4 weights (16 bytes of f32) at a time so a row streams in contiguous 128-byte runs, then the
- * lanes sum with subgroup shuffles (or through workgroup memory without the subgroups feature).
- *
- * Prefill (M > 1) is bound by arithmetic: 64 x 64 output tiles, K in steps of 16 through
- * workgroup memory, each of 16 x 16 threads holding a 4 x 4 block of sums in registers.
- */
 const shaders = new Map<string, string>();
 
 interface Geometry {
