@@ -6,10 +6,11 @@
  *
  * Run: pnpm --filter @llama-ts/kernels bench [-- --backend cpu|webgpu|wasm] [-- --threads N] [-- --quick]
  */
+
+import { byteSize } from '../src/dtype.js';
 import {
   attention,
   type Backend,
-  byteSize,
   createBackend,
   fromArray,
   kvWrite,

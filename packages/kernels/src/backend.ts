@@ -1,5 +1,5 @@
 import type { DType } from './dtype.js';
-import type { OpName, OpParams } from './ops/params.js';
+import type { OpInputs, OpName, OpOutputs, OpParams } from './op-contract.js';
 import type { Tensor } from './tensor.js';
 
 export type BackendKind = 'cpu' | 'webgpu' | 'wasm';
@@ -30,11 +30,11 @@ export interface Backend {
   write(tensor: Tensor, bytes: Uint8Array): void;
   /** The tensor's storage bytes, after all recorded work has run. */
   read(tensor: Tensor): Promise<Uint8Array>;
-  /** Records one op (see `ops/params.ts` for each op's inputs, outputs and parameters). */
+  /** Records one op (see `op-contract.ts` for each op's named inputs, outputs and parameters). */
   dispatch<Name extends OpName>(
     op: Name,
-    inputs: readonly Tensor[],
-    outputs: readonly Tensor[],
+    inputs: OpInputs[Name],
+    outputs: OpOutputs[Name],
     params: OpParams[Name],
   ): void;
   /** A tensor sharing `tensor`'s storage under another shape of the same size (`Tensor.reshape`). */

@@ -1,59 +1,79 @@
 /**
- * Every op, by name, with its CPU twin (src/cpu/kernels), its WebGPU kernel (src/webgpu/kernels)
- * and its WebAssembly glue (src/wasm/ops, running the AssemblyScript kernels of src/wasm/kernels).
- * Contracts are in src/ops/params.ts; front ends in src/ops.
+ * Every op, by name, with its twin on each backend. An op's room, src/ops/<op>/ (or the room it
+ * shares, see the README), holds its front end (op.ts), its CPU twin (cpu.ts), its WebGPU planner
+ * (webgpu.ts) and its WGSL (*.wgsl.ts); its contract is in src/op-contract.ts.
  */
-import * as attention from './cpu/kernels/attention.js';
-import * as backward from './cpu/kernels/backward.js';
-import * as elementwise from './cpu/kernels/elementwise.js';
-import { embedding } from './cpu/kernels/embedding.js';
-import { matmul, matmulSwiglu } from './cpu/kernels/matmul.js';
-import { rmsNorm } from './cpu/kernels/norm.js';
-import * as optimizer from './cpu/kernels/optimizer.js';
-import { rope } from './cpu/kernels/rope.js';
-import * as softmax from './cpu/kernels/softmax.js';
-import type { OpName, OpParams } from './ops/params.js';
-import type { Tensor } from './tensor.js';
+import type { CpuKernel } from './cpu/kernel.js';
+import type { OpName } from './op-contract.js';
+import { adamwStep as adamwStepCpu } from './ops/adamwStep/cpu.js';
+import { adamwStep as adamwStepWebGPU } from './ops/adamwStep/webgpu.js';
+import { add as addCpu } from './ops/add/cpu.js';
+import { add as addWebGPU } from './ops/add/webgpu.js';
+import { argmax as argmaxCpu } from './ops/argmax/cpu.js';
+import { argmax as argmaxWebGPU } from './ops/argmax/webgpu.js';
+import { attention as attentionCpu } from './ops/attention/cpu.js';
+import { attention as attentionWebGPU } from './ops/attention/webgpu.js';
+import { attentionBackward as attentionBackwardCpu } from './ops/attentionBackward/cpu.js';
+import { attentionBackward as attentionBackwardWebGPU } from './ops/attentionBackward/webgpu.js';
+import { crossEntropy as crossEntropyCpu } from './ops/crossEntropy/cpu.js';
+import { crossEntropy as crossEntropyWebGPU } from './ops/crossEntropy/webgpu.js';
+import { embedding as embeddingCpu } from './ops/embedding/cpu.js';
+import { embedding as embeddingWebGPU } from './ops/embedding/webgpu.js';
+import { embeddingBackward as embeddingBackwardCpu } from './ops/embeddingBackward/cpu.js';
+import { embeddingBackward as embeddingBackwardWebGPU } from './ops/embeddingBackward/webgpu.js';
+import { kvWrite as kvWriteCpu } from './ops/kvWrite/cpu.js';
+import { kvWrite as kvWriteWebGPU } from './ops/kvWrite/webgpu.js';
+import { logSoftmaxGather as logSoftmaxGatherCpu } from './ops/logSoftmaxGather/cpu.js';
+import { logSoftmaxGather as logSoftmaxGatherWebGPU } from './ops/logSoftmaxGather/webgpu.js';
+import { matmul as matmulCpu, matmulSwiglu as matmulSwigluCpu } from './ops/matmul/cpu.js';
+import { matmulSwiglu as matmulSwigluWebGPU, matmul as matmulWebGPU } from './ops/matmul/webgpu.js';
+import {
+  matmulGradInput as matmulGradInputCpu,
+  matmulGradWeight as matmulGradWeightCpu,
+} from './ops/matmulGrad/cpu.js';
+import {
+  matmulGradInput as matmulGradInputWebGPU,
+  matmulGradWeight as matmulGradWeightWebGPU,
+} from './ops/matmulGrad/webgpu.js';
+import { rmsNorm as rmsNormCpu } from './ops/rmsNorm/cpu.js';
+import { rmsNorm as rmsNormWebGPU } from './ops/rmsNorm/webgpu.js';
+import { rmsNormBackward as rmsNormBackwardCpu } from './ops/rmsNormBackward/cpu.js';
+import { rmsNormBackward as rmsNormBackwardWebGPU } from './ops/rmsNormBackward/webgpu.js';
+import { rope as ropeCpu } from './ops/rope/cpu.js';
+import { rope as ropeWebGPU } from './ops/rope/webgpu.js';
+import { softmax as softmaxCpu } from './ops/softmax/cpu.js';
+import { softmax as softmaxWebGPU } from './ops/softmax/webgpu.js';
+import { sumSquares as sumSquaresCpu } from './ops/sumSquares/cpu.js';
+import { sumSquares as sumSquaresWebGPU } from './ops/sumSquares/webgpu.js';
+import { swiglu as swigluCpu } from './ops/swiglu/cpu.js';
+import { swiglu as swigluWebGPU } from './ops/swiglu/webgpu.js';
+import { swigluBackward as swigluBackwardCpu } from './ops/swigluBackward/cpu.js';
+import { swigluBackward as swigluBackwardWebGPU } from './ops/swigluBackward/webgpu.js';
 import type { WasmKernel } from './wasm/kernel.js';
-import { adamwStep as wasmAdamwStep } from './wasm/ops/adamw-step.js';
-import { add as wasmAdd } from './wasm/ops/add.js';
-import { argmax as wasmArgmax } from './wasm/ops/argmax.js';
-import { attention as wasmAttention } from './wasm/ops/attention.js';
-import { attentionBackward as wasmAttentionBackward } from './wasm/ops/attention-backward.js';
-import { crossEntropy as wasmCrossEntropy } from './wasm/ops/cross-entropy.js';
-import { embedding as wasmEmbedding } from './wasm/ops/embedding.js';
-import { embeddingBackward as wasmEmbeddingBackward } from './wasm/ops/embedding-backward.js';
-import { kvWrite as wasmKvWrite } from './wasm/ops/kv-write.js';
-import { logSoftmaxGather as wasmLogSoftmaxGather } from './wasm/ops/log-softmax-gather.js';
-import { matmul as wasmMatmul } from './wasm/ops/matmul.js';
-import { matmulGradInput as wasmMatmulGradInput } from './wasm/ops/matmul-grad-input.js';
-import { matmulGradWeight as wasmMatmulGradWeight } from './wasm/ops/matmul-grad-weight.js';
-import { matmulSwiglu as wasmMatmulSwiglu } from './wasm/ops/matmul-swiglu.js';
-import { rmsNorm as wasmRmsNorm } from './wasm/ops/rms-norm.js';
-import { rmsNormBackward as wasmRmsNormBackward } from './wasm/ops/rms-norm-backward.js';
-import { rope as wasmRope } from './wasm/ops/rope.js';
-import { softmax as wasmSoftmax } from './wasm/ops/softmax.js';
-import { sumSquares as wasmSumSquares } from './wasm/ops/sum-squares.js';
-import { swiglu as wasmSwiglu } from './wasm/ops/swiglu.js';
-import { swigluBackward as wasmSwigluBackward } from './wasm/ops/swiglu-backward.js';
+import { adamwStep as adamwStepWasm } from './wasm/ops/adamw-step.js';
+import { add as addWasm } from './wasm/ops/add.js';
+import { argmax as argmaxWasm } from './wasm/ops/argmax.js';
+import { attention as attentionWasm } from './wasm/ops/attention.js';
+import { attentionBackward as attentionBackwardWasm } from './wasm/ops/attention-backward.js';
+import { crossEntropy as crossEntropyWasm } from './wasm/ops/cross-entropy.js';
+import { embedding as embeddingWasm } from './wasm/ops/embedding.js';
+import { embeddingBackward as embeddingBackwardWasm } from './wasm/ops/embedding-backward.js';
+import { kvWrite as kvWriteWasm } from './wasm/ops/kv-write.js';
+import { logSoftmaxGather as logSoftmaxGatherWasm } from './wasm/ops/log-softmax-gather.js';
+import { matmul as matmulWasm } from './wasm/ops/matmul.js';
+import { matmulGradInput as matmulGradInputWasm } from './wasm/ops/matmul-grad-input.js';
+import { matmulGradWeight as matmulGradWeightWasm } from './wasm/ops/matmul-grad-weight.js';
+import { matmulSwiglu as matmulSwigluWasm } from './wasm/ops/matmul-swiglu.js';
+import { rmsNorm as rmsNormWasm } from './wasm/ops/rms-norm.js';
+import { rmsNormBackward as rmsNormBackwardWasm } from './wasm/ops/rms-norm-backward.js';
+import { rope as ropeWasm } from './wasm/ops/rope.js';
+import { softmax as softmaxWasm } from './wasm/ops/softmax.js';
+import { sumSquares as sumSquaresWasm } from './wasm/ops/sum-squares.js';
+import { swiglu as swigluWasm } from './wasm/ops/swiglu.js';
+import { swigluBackward as swigluBackwardWasm } from './wasm/ops/swiglu-backward.js';
 import type { WebGPUKernel } from './webgpu/kernel.js';
-import * as gpuAttention from './webgpu/kernels/attention.js';
-import { attentionBackward as gpuAttentionBackward } from './webgpu/kernels/attention-backward.js';
-import * as gpuBackward from './webgpu/kernels/backward.js';
-import * as gpuElementwise from './webgpu/kernels/elementwise.js';
-import { embedding as gpuEmbedding } from './webgpu/kernels/embedding.js';
-import { matmul as gpuMatmul, matmulSwiglu as gpuMatmulSwiglu } from './webgpu/kernels/matmul.js';
-import { rmsNorm as gpuRmsNorm } from './webgpu/kernels/norm.js';
-import * as gpuOptimizer from './webgpu/kernels/optimizer.js';
-import { rope as gpuRope } from './webgpu/kernels/rope.js';
-import * as gpuSoftmax from './webgpu/kernels/softmax.js';
 
-export type CpuKernel<Name extends OpName> = (
-  inputs: readonly Tensor[],
-  outputs: readonly Tensor[],
-  params: OpParams[Name],
-) => void;
-
+/** One op's kernels, one per backend kind: an op without all its twins does not compile. */
 export interface OpKernels<Name extends OpName> {
   cpu: CpuKernel<Name>;
   webgpu: WebGPUKernel<Name>;
@@ -61,33 +81,25 @@ export interface OpKernels<Name extends OpName> {
 }
 
 export const OPS: { readonly [Name in OpName]: OpKernels<Name> } = {
-  matmul: { cpu: matmul, webgpu: gpuMatmul, wasm: wasmMatmul },
-  matmulSwiglu: { cpu: matmulSwiglu, webgpu: gpuMatmulSwiglu, wasm: wasmMatmulSwiglu },
-  embedding: { cpu: embedding, webgpu: gpuEmbedding, wasm: wasmEmbedding },
-  rmsNorm: { cpu: rmsNorm, webgpu: gpuRmsNorm, wasm: wasmRmsNorm },
-  rope: { cpu: rope, webgpu: gpuRope, wasm: wasmRope },
-  kvWrite: { cpu: attention.kvWrite, webgpu: gpuAttention.kvWrite, wasm: wasmKvWrite },
-  attention: { cpu: attention.attention, webgpu: gpuAttention.attention, wasm: wasmAttention },
-  swiglu: { cpu: elementwise.swiglu, webgpu: gpuElementwise.swiglu, wasm: wasmSwiglu },
-  add: { cpu: elementwise.add, webgpu: gpuElementwise.add, wasm: wasmAdd },
-  softmax: { cpu: softmax.softmax, webgpu: gpuSoftmax.softmax, wasm: wasmSoftmax },
-  logSoftmaxGather: { cpu: softmax.logSoftmaxGather, webgpu: gpuSoftmax.logSoftmaxGather, wasm: wasmLogSoftmaxGather },
-  argmax: { cpu: softmax.argmax, webgpu: gpuSoftmax.argmax, wasm: wasmArgmax },
-  matmulGradInput: { cpu: backward.matmulGradInput, webgpu: gpuBackward.matmulGradInput, wasm: wasmMatmulGradInput },
-  matmulGradWeight: {
-    cpu: backward.matmulGradWeight,
-    webgpu: gpuBackward.matmulGradWeight,
-    wasm: wasmMatmulGradWeight,
-  },
-  crossEntropy: { cpu: backward.crossEntropy, webgpu: gpuSoftmax.crossEntropy, wasm: wasmCrossEntropy },
-  rmsNormBackward: { cpu: backward.rmsNormBackward, webgpu: gpuBackward.rmsNormBackward, wasm: wasmRmsNormBackward },
-  swigluBackward: { cpu: backward.swigluBackward, webgpu: gpuBackward.swigluBackward, wasm: wasmSwigluBackward },
-  embeddingBackward: {
-    cpu: backward.embeddingBackward,
-    webgpu: gpuBackward.embeddingBackward,
-    wasm: wasmEmbeddingBackward,
-  },
-  adamwStep: { cpu: optimizer.adamwStep, webgpu: gpuOptimizer.adamwStep, wasm: wasmAdamwStep },
-  sumSquares: { cpu: optimizer.sumSquares, webgpu: gpuOptimizer.sumSquares, wasm: wasmSumSquares },
-  attentionBackward: { cpu: attention.attentionBackward, webgpu: gpuAttentionBackward, wasm: wasmAttentionBackward },
+  matmul: { cpu: matmulCpu, webgpu: matmulWebGPU, wasm: matmulWasm },
+  matmulSwiglu: { cpu: matmulSwigluCpu, webgpu: matmulSwigluWebGPU, wasm: matmulSwigluWasm },
+  embedding: { cpu: embeddingCpu, webgpu: embeddingWebGPU, wasm: embeddingWasm },
+  rmsNorm: { cpu: rmsNormCpu, webgpu: rmsNormWebGPU, wasm: rmsNormWasm },
+  rope: { cpu: ropeCpu, webgpu: ropeWebGPU, wasm: ropeWasm },
+  kvWrite: { cpu: kvWriteCpu, webgpu: kvWriteWebGPU, wasm: kvWriteWasm },
+  attention: { cpu: attentionCpu, webgpu: attentionWebGPU, wasm: attentionWasm },
+  swiglu: { cpu: swigluCpu, webgpu: swigluWebGPU, wasm: swigluWasm },
+  add: { cpu: addCpu, webgpu: addWebGPU, wasm: addWasm },
+  softmax: { cpu: softmaxCpu, webgpu: softmaxWebGPU, wasm: softmaxWasm },
+  logSoftmaxGather: { cpu: logSoftmaxGatherCpu, webgpu: logSoftmaxGatherWebGPU, wasm: logSoftmaxGatherWasm },
+  argmax: { cpu: argmaxCpu, webgpu: argmaxWebGPU, wasm: argmaxWasm },
+  matmulGradInput: { cpu: matmulGradInputCpu, webgpu: matmulGradInputWebGPU, wasm: matmulGradInputWasm },
+  matmulGradWeight: { cpu: matmulGradWeightCpu, webgpu: matmulGradWeightWebGPU, wasm: matmulGradWeightWasm },
+  crossEntropy: { cpu: crossEntropyCpu, webgpu: crossEntropyWebGPU, wasm: crossEntropyWasm },
+  rmsNormBackward: { cpu: rmsNormBackwardCpu, webgpu: rmsNormBackwardWebGPU, wasm: rmsNormBackwardWasm },
+  swigluBackward: { cpu: swigluBackwardCpu, webgpu: swigluBackwardWebGPU, wasm: swigluBackwardWasm },
+  embeddingBackward: { cpu: embeddingBackwardCpu, webgpu: embeddingBackwardWebGPU, wasm: embeddingBackwardWasm },
+  adamwStep: { cpu: adamwStepCpu, webgpu: adamwStepWebGPU, wasm: adamwStepWasm },
+  sumSquares: { cpu: sumSquaresCpu, webgpu: sumSquaresWebGPU, wasm: sumSquaresWasm },
+  attentionBackward: { cpu: attentionBackwardCpu, webgpu: attentionBackwardWebGPU, wasm: attentionBackwardWasm },
 };

@@ -1,7 +1,8 @@
 // Backend semantics every op relies on, on every backend: zeroed allocation (also from a pooled
 // buffer), writes ordered after the dispatches recorded before them, and chains of ops read once.
 import { describe, expect, it } from 'vitest';
-import { add, CpuBackend, fromArray, matmul, rmsNorm, swiglu, zeros } from '../src/node.js';
+import { CpuBackend } from '../src/cpu/backend.js';
+import { add, fromArray, matmul, rmsNorm, swiglu, zeros } from '../src/node.js';
 import { expectClose, OP_BACKENDS, rngFor, uniform, useBackends } from './harness.js';
 import { addRef, matmulRef, rmsNormRef, swigluRef } from './reference.js';
 import { TOLERANCE } from './tolerances.js';

@@ -10,14 +10,13 @@ import {
   matmulGradWeight,
   rmsNormBackward,
   rope,
-  ropeFrequencies,
   ropeTable,
   swigluBackward,
   type Tensor,
 } from '../src/node.js';
 import { crossEntropyRef } from './backward-reference.js';
 import { expectClose, randomInts, rngFor, uniform, useBackends } from './harness.js';
-import { embeddingRef, matmulRef, rmsNormRef, ropeRef, swigluRef } from './reference.js';
+import { embeddingRef, matmulRef, rmsNormRef, ropeRef, standardFrequencies, swigluRef } from './reference.js';
 import { TOLERANCE } from './tolerances.js';
 
 const backends = useBackends(['cpu']);
@@ -193,8 +192,8 @@ describe('gradient checks (cpu, float64 central differences, h = 1e-5)', () => {
       const x = uniform(rng, n);
       const c = uniform(rng, n);
       const headDim = shape[3];
-      const freqs = ropeFrequencies(headDim, 10000);
-      const table = ropeTable(backend, { headDim, positions: startPos + shape[1], theta: 10000 });
+      const freqs = standardFrequencies(headDim, 10000);
+      const table = ropeTable(backend, { frequencies: freqs, positions: startPos + shape[1] });
       const dX = rope(fromArray(backend, c, shape), table, { startPos, layout, inverse: true });
       await check(
         dX,

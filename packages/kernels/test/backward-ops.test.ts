@@ -8,7 +8,6 @@ import {
   matmulGradWeight,
   rmsNormBackward,
   rope,
-  ropeFrequencies,
   ropeTable,
   swigluBackward,
   type Tensor,
@@ -31,7 +30,7 @@ import {
   uniform,
   useBackends,
 } from './harness.js';
-import { ropeRef } from './reference.js';
+import { ropeRef, standardFrequencies } from './reference.js';
 import { TOLERANCE } from './tolerances.js';
 
 const backends = useBackends(OP_BACKENDS);
@@ -213,11 +212,14 @@ describe.each(OP_BACKENDS)('on %s', (name) => {
       const n = shape.reduce((a, b) => a * b);
       const dY = uniform(rngFor(`rope inv ${shape} ${startPos}`), n);
       const headDim = shape[3];
-      const table = ropeTable(backend, { headDim, positions: startPos + shape[1], theta: 10000 });
+      const table = ropeTable(backend, {
+        frequencies: standardFrequencies(headDim, 10000),
+        positions: startPos + shape[1],
+      });
       const dYT = fromArray(backend, dY, shape);
       const dX = rope(dYT, table, { startPos, layout, inverse: true });
       // The inverse rotation is the rotation by the negated angles.
-      const negated = ropeFrequencies(headDim, 10000).map((f) => -f);
+      const negated = standardFrequencies(headDim, 10000).map((f) => -f);
       await compare(
         dX,
         ropeRef(dY, negated, shape, startPos, layout),

@@ -1,7 +1,7 @@
 // Storage formats: f16 conversion (special values, round to nearest even), bf16 widening, and q8_0
 // (layout and quantisation error bound).
 import { describe, expect, it } from 'vitest';
-import { bf16ToF32, byteSize, dequantizeQ8_0, f16ToF32, f32ToF16, Q8_0_BLOCK, quantizeQ8_0 } from '../src/node.js';
+import { bf16ToF32, byteSize, dequantizeQ8_0, f16ToF32, f32ToF16, Q8_0_BLOCK, quantizeQ8_0 } from '../src/dtype.js';
 import { rngFor, uniform } from './harness.js';
 
 const toF16 = (v: number) => f32ToF16(Float32Array.of(v))[0] as number;
@@ -188,7 +188,7 @@ describe('fromBFloat16', () => {
 
 describe('checkpoint conversions', () => {
   it('bf16ToF16 matches bf16 → f32 → f16', async () => {
-    const { bf16ToF16, bf16ToF32, f32ToF16 } = await import('../src/node.js');
+    const { bf16ToF16, bf16ToF32, f32ToF16 } = await import('../src/dtype.js');
     const bits = Uint16Array.from([0x3f80, 0xc000, 0x4049, 0x0000, 0x8000, 0x3a83, 0x477f, 0x4780, 0x0001]);
     expect(Array.from(bf16ToF16(bits))).toEqual(Array.from(f32ToF16(bf16ToF32(bits))));
   });

@@ -3,17 +3,10 @@
  * on, a seeded PRNG, weight round trips through the storage dtypes, and a comparison against a
  * float64 reference that says what went wrong (op, backend, case, shape, worst element).
  */
-import { acquireWebGPUForTests } from '@llama-ts/test-support';
+import { type BackendFactory, backendPool, seededRandom } from '@llama-ts/test-support';
 import { afterAll, beforeAll, expect, type TestContext } from 'vitest';
-import {
-  type Backend,
-  createBackend,
-  dequantizeQ8_0,
-  f16ToF32,
-  f32ToF16,
-  quantizeQ8_0,
-  type WeightDType,
-} from '../src/node.js';
+import { dequantizeQ8_0, f16ToF32, f32ToF16, quantizeQ8_0 } from '../src/dtype.js';
+import { type Backend, createBackend, type WeightDType } from '../src/node.js';
 
 /**
  * - cpu: the CPU reference backend.
@@ -30,8 +23,6 @@ export type BackendName = 'cpu' | 'webgpu' | 'webgpu-baseline' | 'webgpu-split' 
 /** The backends every op is run on. */
 export const OP_BACKENDS: readonly BackendName[] = ['cpu', 'webgpu', 'webgpu-baseline', 'wasm-1', 'wasm-2', 'wasm-3'];
 
-const WASM_THREADS: Partial<Record<BackendName, number>> = { 'wasm-1': 1, 'wasm-2': 2, 'wasm-3': 3 };
-
 /** The binding limit of the 'webgpu-split' backend. */
 export const SPLIT_BINDING_BYTES = 4096;
 
@@ -40,71 +31,46 @@ export interface BackendPool {
   get(name: BackendName, context: TestContext): Backend;
 }
 
+const FACTORIES: { readonly [Name in BackendName]: BackendFactory<Backend> } = {
+  cpu: { webgpu: false, create: () => createBackend({ kind: 'cpu' }) },
+  webgpu: { webgpu: true, create: () => createBackend({ kind: 'webgpu', log: null }) },
+  'webgpu-baseline': {
+    webgpu: true,
+    create: () => createBackend({ kind: 'webgpu', log: null, disableFeatures: ['shader-f16', 'subgroups'] }),
+  },
+  'webgpu-split': {
+    webgpu: true,
+    create: () => createBackend({ kind: 'webgpu', log: null, maxBindingSize: SPLIT_BINDING_BYTES }),
+  },
+  'wasm-1': wasmFactory(1),
+  'wasm-2': wasmFactory(2),
+  'wasm-3': wasmFactory(3),
+};
+
+function wasmFactory(threads: number): BackendFactory<Backend> {
+  return { webgpu: false, create: () => createBackend({ kind: 'wasm', threads, minWorkPerThread: 1, log: null }) };
+}
+
 /**
  * Creates the named backends once for the calling test file (beforeAll) and destroys them after it
- * (afterAll). WebGPU goes through acquireWebGPUForTests: without an adapter its tests skip, saying
- * why, unless LLAMA_TS_REQUIRE_WEBGPU=1, where beforeAll throws and the file fails.
+ * (afterAll), by test-support's policy: without a WebGPU adapter its tests skip, saying why, unless
+ * LLAMA_TS_REQUIRE_WEBGPU=1, where beforeAll throws and the file fails.
  */
 export function useBackends(names: readonly BackendName[]): BackendPool {
-  const backends = new Map<BackendName, Backend>();
-  const unavailable = new Map<BackendName, string>();
-
-  beforeAll(async () => {
-    for (const name of names) {
-      if (name === 'cpu') {
-        backends.set(name, await createBackend({ kind: 'cpu' }));
-        continue;
-      }
-      const threads = WASM_THREADS[name];
-      if (threads) {
-        backends.set(name, await createBackend({ kind: 'wasm', threads, minWorkPerThread: 1, log: null }));
-        continue;
-      }
-      const availability = await acquireWebGPUForTests(async (): Promise<Backend | undefined> => {
-        if (name === 'webgpu') return createBackend({ kind: 'webgpu', log: null });
-        if (name === 'webgpu-split')
-          return createBackend({ kind: 'webgpu', log: null, maxBindingSize: SPLIT_BINDING_BYTES });
-        return createBackend({ kind: 'webgpu', log: null, disableFeatures: ['shader-f16', 'subgroups'] });
-      });
-      if (availability.available) backends.set(name, availability.value);
-      else unavailable.set(name, availability.reason);
-    }
-  });
-
-  afterAll(() => {
-    for (const backend of backends.values()) backend.destroy();
-    backends.clear();
-  });
-
-  return {
-    get(name, context) {
-      const backend = backends.get(name);
-      if (backend) return backend;
-      return context.skip(unavailable.get(name) ?? `backend ${name} was not created for this file`);
-    },
-  };
+  const pool = backendPool(FACTORIES);
+  beforeAll(() => pool.setUp(names));
+  afterAll(() => pool.tearDown());
+  return { get: (name, context) => pool.get(name, (reason) => context.skip(reason)) };
 }
 
 // ---------------------------------------------------------------------------------------------
 // Random data
 
-/** mulberry32: a small seeded PRNG, uniform in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** A PRNG seeded from a case name, so that every case has its own reproducible data. */
 export function rngFor(name: string): () => number {
   let h = 2166136261;
   for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 16777619);
-  return mulberry32(h);
+  return seededRandom(h);
 }
 
 /** n f32 values uniform in [lo, hi). */

@@ -1,18 +1,8 @@
 // rmsNorm, rope, swiglu and add on every backend.
 import { describe, expect, it } from 'vitest';
-import {
-  add,
-  fromArray,
-  LLAMA31_ROPE_SCALING,
-  type RopeScaling,
-  rmsNorm,
-  rope,
-  ropeFrequencies,
-  ropeTable,
-  swiglu,
-} from '../src/node.js';
+import { add, fromArray, rmsNorm, rope, ropeTable, swiglu } from '../src/node.js';
 import { expectClose, OP_BACKENDS, rngFor, uniform, useBackends } from './harness.js';
-import { addRef, rmsNormRef, ropeRef, swigluRef } from './reference.js';
+import { addRef, rescaledFrequencies, rmsNormRef, ropeRef, standardFrequencies, swigluRef } from './reference.js';
 import { TOLERANCE } from './tolerances.js';
 
 const backends = useBackends(OP_BACKENDS);
@@ -39,7 +29,8 @@ interface RopeCase {
   startPos: number;
   positions: number;
   theta: number;
-  scaling?: RopeScaling;
+  /** Frequencies rescaled as a model may (see rescaledFrequencies) rather than standard. */
+  rescaled?: boolean;
 }
 
 const ROPE_CASES: RopeCase[] = [
@@ -47,12 +38,12 @@ const ROPE_CASES: RopeCase[] = [
   { shape: [1, 5, 3, 16], startPos: 0, positions: 8, theta: 10000 },
   { shape: [2, 3, 4, 32], startPos: 100, positions: 128, theta: 10000 },
   { shape: [1, 1, 3, 6], startPos: 17, positions: 18, theta: 10000 }, // Dh/2 odd; last position of the table
-  { shape: [1, 7, 2, 64], startPos: 500, positions: 600, theta: 500000, scaling: LLAMA31_ROPE_SCALING },
-  { shape: [3, 1, 5, 32], startPos: 599, positions: 600, theta: 500000, scaling: LLAMA31_ROPE_SCALING },
+  { shape: [1, 7, 2, 64], startPos: 500, positions: 600, theta: 500000, rescaled: true },
+  { shape: [3, 1, 5, 32], startPos: 599, positions: 600, theta: 500000, rescaled: true },
 ];
 
 const ropeLabel = (c: RopeCase) =>
-  `[${c.shape.join(', ')}] startPos=${c.startPos} theta=${c.theta}${c.scaling ? ' llama3.1-scaled' : ''}`;
+  `[${c.shape.join(', ')}] startPos=${c.startPos} theta=${c.theta}${c.rescaled ? ' rescaled' : ''}`;
 
 const ELEMENTWISE_SHAPES = [[1], [3], [17], [100], [1003], [4099], [3, 1003], [2, 3, 17]].map((shape) => ({ shape }));
 
@@ -93,11 +84,11 @@ describe.each(OP_BACKENDS)('on %s', (name) => {
           rngFor(`rope ${ropeLabel(c)}`),
           c.shape.reduce((a, b) => a * b),
         );
-        const table = ropeTable(backend, { headDim, positions: c.positions, theta: c.theta, scaling: c.scaling });
+        const freqs = (c.rescaled ? rescaledFrequencies : standardFrequencies)(headDim, c.theta);
+        const table = ropeTable(backend, { frequencies: freqs, positions: c.positions });
         expect(table.shape).toEqual([c.positions, headDim / 2, 2]);
         const y = rope(fromArray(backend, x, c.shape), table, { startPos: c.startPos, layout });
         expect(y.shape).toEqual(c.shape);
-        const freqs = ropeFrequencies(headDim, c.theta, c.scaling);
         expectClose(await y.toFloat32(), ropeRef(x, freqs, c.shape, c.startPos, layout), TOLERANCE.rope, {
           op: `rope (${layout})`,
           backend: name,
@@ -123,7 +114,7 @@ describe.each(OP_BACKENDS)('on %s', (name) => {
         }
         return out;
       };
-      const table = ropeTable(backend, { headDim: 8, positions: 10, theta: 10000 });
+      const table = ropeTable(backend, { frequencies: standardFrequencies(8, 10000), positions: 10 });
       const a = await rope(fromArray(backend, x, shape), table, { startPos: 7, layout: 'interleaved' }).toFloat32();
       const b = await rope(fromArray(backend, perm(x), shape), table, { startPos: 7, layout: 'half' }).toFloat32();
       expectClose(b, perm(a), { abs: 1e-6, rel: 0 }, { op: 'rope', backend: name, label: 'layouts', shape });

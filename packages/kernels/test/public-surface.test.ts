@@ -20,7 +20,7 @@ describe('dist entry points', () => {
     expect(pkg.exports['.'].node).toBe('./dist/node.js');
     expect(pkg.exports['.'].default).toBe('./dist/index.js');
     const node = await import('../dist/node.js');
-    for (const name of ['createBackend', 'nodeGPU', 'matmul', 'matmulSwiglu', 'attention', 'fromBFloat16', 'OPS']) {
+    for (const name of ['createBackend', 'nodeGPU', 'matmul', 'matmulSwiglu', 'attention', 'fromBFloat16']) {
       expect(node, name).toHaveProperty(name);
     }
   });

@@ -55,6 +55,20 @@ export function rmsNormRef(x: Values, weight: Values, rows: number, dim: number,
   return y;
 }
 
+/** The standard RoPE frequencies 1 / theta^(2j / headDim), j < headDim / 2, in float64. */
+export function standardFrequencies(headDim: number, theta: number): Float64Array {
+  return Float64Array.from({ length: headDim / 2 }, (_, j) => 1 / theta ** ((2 * j) / headDim));
+}
+
+/**
+ * A non-standard spectrum, as a model's rescaling gives (Llama 3.1 divides the long wavelengths by
+ * 8): the standard frequencies with the lower half divided by 8.
+ */
+export function rescaledFrequencies(headDim: number, theta: number): Float64Array {
+  const freqs = standardFrequencies(headDim, theta);
+  return freqs.map((f, j) => (j >= freqs.length / 2 ? f / 8 : f));
+}
+
 /**
  * Rotary embedding of x [B, T, H, Dh] at positions startPos + t, with angle (startPos + t) · freqs[j]
  * and its cos and sin in float64. 'interleaved' rotates (x[2j], x[2j+1]); 'half' (x[j], x[j + Dh/2]).

@@ -1,6 +1,6 @@
-import { LLAMA31_ROPE_SCALING, type RopeScaling } from '@llama-ts/kernels';
 import type { HFLlamaConfig } from './checkpoint/hf-config.js';
 import { ModelError } from './errors.js';
+import { LLAMA31_ROPE_SCALING, type RopeScaling } from './rope.js';
 
 /**
  * The architecture of one Llama model, as the forward pass needs it: Meta's `ModelArgs` with every

@@ -13,6 +13,7 @@ export {
   type OpenedCheckpoint,
   openCheckpoint,
 } from './load.js';
+export { LLAMA31_ROPE_SCALING, type RopeScaling, ropeFrequencies } from './rope.js';
 export { type ForwardOptions, Transformer } from './transformer.js';
 export {
   checkTensors,

@@ -15,6 +15,7 @@ import {
 } from '@llama-ts/kernels';
 import type { ModelArgs } from './args.js';
 import { ModelError } from './errors.js';
+import { ropeFrequencies } from './rope.js';
 import type { LayerWeights, LlamaWeights } from './weights.js';
 
 export interface ForwardOptions {
@@ -47,10 +48,8 @@ export class Transformer {
     this.#vCache = weights.layers.map(() => zeros(backend, cacheShape));
     // Angles for every position the cache can hold, built in float64 once.
     this.#rope = ropeTable(backend, {
-      headDim: args.headDim,
+      frequencies: ropeFrequencies(args.headDim, args.ropeTheta, args.ropeScaling),
       positions: args.maxSeqLen,
-      theta: args.ropeTheta,
-      ...(args.ropeScaling ? { scaling: args.ropeScaling } : {}),
     });
   }
 

@@ -1,3 +1,5 @@
+export { type BackendFactory, type BackendPool, backendPool } from './backends.js';
+export { seededRandom } from './random.js';
 export { readSharedJson, readSharedText, sharedDir, sharedPath } from './shared.js';
 export {
   acquireWebGPUForTests,

@@ -18,7 +18,7 @@ import {
   swigluBackward,
   type Tensor,
 } from '@llama-ts/kernels';
-import { expectedShapes, type ModelArgs } from '@llama-ts/model';
+import { expectedShapes, type ModelArgs, ropeFrequencies } from '@llama-ts/model';
 import type { Batch } from './data.js';
 
 /** The activations of one layer that its backward pass needs. */
@@ -58,7 +58,10 @@ export class LlamaTrainer {
       if (!value) throw new Error(`LlamaTrainer: parameter ${name} is missing`);
       this.params.set(name, fromArray(backend, value, shape));
     }
-    this.#rope = ropeTable(backend, { headDim: args.headDim, positions: args.maxSeqLen, theta: args.ropeTheta });
+    this.#rope = ropeTable(backend, {
+      frequencies: ropeFrequencies(args.headDim, args.ropeTheta),
+      positions: args.maxSeqLen,
+    });
   }
 
   #p(name: string): Tensor {

@@ -1,7 +1,7 @@
 import type { Backend } from '../backend.js';
 import { byteSize, type DType, numElements } from '../dtype.js';
 import { KernelError } from '../errors.js';
-import type { OpName, OpParams } from '../ops/params.js';
+import type { OpInputs, OpName, OpOutputs, OpParams } from '../op-contract.js';
 import { OPS } from '../registry.js';
 import { Tensor } from '../tensor.js';
 import { bytesOf } from './views.js';
@@ -35,8 +35,8 @@ export class CpuBackend implements Backend {
 
   dispatch<Name extends OpName>(
     op: Name,
-    inputs: readonly Tensor[],
-    outputs: readonly Tensor[],
+    inputs: OpInputs[Name],
+    outputs: OpOutputs[Name],
     params: OpParams[Name],
   ): void {
     OPS[op].cpu(inputs, outputs, params);

@@ -40,3 +40,111 @@ export function expectInteger(op: string, name: string, value: number, min: numb
     throw new KernelError(`${op}: ${name} must be an integer in ${min}..${max}, got ${value}`);
   }
 }
+
+/** Checks that `tensors` are f32 with `first`'s shape (elementwise ops). */
+export function expectSameShape(op: string, tensors: readonly (readonly [string, Tensor])[]): void {
+  const [firstName, first] = tensors[0] as readonly [string, Tensor];
+  for (const [name, t] of tensors) {
+    expectTensor(
+      op,
+      name,
+      t,
+      first.shape.map((_, i) => `d${i}`),
+      ['f32'],
+    );
+    if (t.shape.some((d, i) => d !== first.shape[i])) {
+      throw new KernelError(
+        `${op}: ${name} [${t.shape.join(', ')}] must have ${firstName}'s shape [${first.shape.join(', ')}]`,
+      );
+    }
+  }
+}
+
+/** Checks that `tensors` are f32 with as many elements as the first; returns that number. */
+export function expectSameSize(op: string, tensors: readonly (readonly [string, Tensor])[]): number {
+  const size = (tensors[0] as readonly [string, Tensor])[1].size;
+  for (const [name, t] of tensors) {
+    expectTensor(
+      op,
+      name,
+      t,
+      t.shape.map((_, i) => `d${i}`),
+      ['f32'],
+    );
+    if (t.size !== size) throw new KernelError(`${op}: ${name} has ${t.size} elements, expected ${size}`);
+  }
+  return size;
+}
+
+export interface AccumulateOptions {
+  /** Add the gradient into this tensor (same shape) and return it, instead of allocating a new one. */
+  into?: Tensor;
+}
+
+/** The output of a gradient: `into` (checked against `shape`) when accumulating, else a new f32 tensor. */
+export function gradientTarget(
+  op: string,
+  into: Tensor | undefined,
+  shape: readonly number[],
+  backend: Backend,
+): Tensor {
+  if (!into) return backend.allocate('f32', shape);
+  if (into.backend !== backend) throw new KernelError(`${op}: all tensors must live on the same backend`);
+  expectTensor(
+    op,
+    'into',
+    into,
+    shape.map((d) => String(d)),
+    ['f32'],
+  );
+  if (into.shape.some((d, i) => d !== shape[i])) {
+    throw new KernelError(`${op}: into has shape [${into.shape.join(', ')}], expected [${shape.join(', ')}]`);
+  }
+  return into;
+}
+
+/**
+ * The operands of an elementwise op of two inputs (add, swiglu, ...): same backend, f32, same
+ * shape. Returns a new f32 output of that shape.
+ */
+export function elementwiseOutput(op: string, a: Tensor, b: Tensor): Tensor {
+  const backend = expectSameBackend(op, [a, b]);
+  for (const [name, t] of [
+    ['a', a],
+    ['b', b],
+  ] as const) {
+    expectTensor(
+      op,
+      name,
+      t,
+      a.shape.map((_, i) => `d${i}`),
+      ['f32'],
+    );
+  }
+  if (a.shape.some((d, i) => d !== b.shape[i])) {
+    throw new KernelError(`${op}: a [${a.shape.join(', ')}] and b [${b.shape.join(', ')}] must have the same shape`);
+  }
+  return backend.allocate('f32', a.shape);
+}
+
+/** Checks that positions startPos..startPos+tokens-1 and slots slot..slot+batch-1 fit a KV cache. */
+export function expectCacheWindow(
+  op: string,
+  startPos: number,
+  tokens: number,
+  maxSeqLen: number,
+  slot: number,
+  batch: number,
+  slots: number,
+): void {
+  expectInteger(op, 'startPos', startPos, 0);
+  if (startPos + tokens > maxSeqLen) {
+    throw new KernelError(
+      `${op}: positions ${startPos}..${startPos + tokens - 1} do not fit a cache of ${maxSeqLen} positions`,
+    );
+  }
+  expectInteger(op, 'slot', slot, 0);
+  if (slot + batch > slots) {
+    throw new KernelError(`${op}: slots ${slot}..${slot + batch - 1} do not fit a cache of ${slots} slots`);
+  }
+}

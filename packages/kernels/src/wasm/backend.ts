@@ -1,7 +1,7 @@
 import type { Backend } from '../backend.js';
 import { byteSize, type DType, numElements } from '../dtype.js';
 import { KernelError } from '../errors.js';
-import type { OpName, OpParams } from '../ops/params.js';
+import type { OpInputs, OpName, OpOutputs, OpParams } from '../op-contract.js';
 import { OPS } from '../registry.js';
 import { Tensor } from '../tensor.js';
 import { CONTROL } from './control.js';
@@ -118,8 +118,7 @@ export class WasmBackend implements Backend {
     return Math.max(1, Math.min(this.threads, Math.floor(work / this.#minWork)));
   }
 
-  #storage(tensor: Tensor | undefined): WasmStorage {
-    if (!tensor) throw new KernelError('wasm backend: an op is missing a tensor argument');
+  #storage(tensor: Tensor): WasmStorage {
     if (tensor.backend !== this) throw new KernelError(`wasm backend: ${tensor} belongs to another backend`);
     if (tensor.disposed) throw new KernelError(`wasm backend: ${tensor} was disposed`);
     return tensor.storage as WasmStorage;
@@ -153,8 +152,8 @@ export class WasmBackend implements Backend {
 
   dispatch<Name extends OpName>(
     op: Name,
-    inputs: readonly Tensor[],
-    outputs: readonly Tensor[],
+    inputs: OpInputs[Name],
+    outputs: OpOutputs[Name],
     params: OpParams[Name],
   ): void {
     this.#alive();

@@ -1,11 +1,11 @@
-import type { OpName, OpParams } from '../ops/params.js';
+import type { OpInputs, OpName, OpOutputs, OpParams } from '../op-contract.js';
 import type { Tensor } from '../tensor.js';
 import type { KernelExport } from './module.js';
 
 /** What an op's wasm glue (src/wasm/ops) gets from the backend to run its kernels. */
 export interface WasmOpContext {
-  /** Byte address of a tensor's storage in the backend's memory (inputs and outputs come as optional array elements). */
-  ptr(tensor: Tensor | undefined): number;
+  /** Byte address of a tensor's storage in the backend's memory. */
+  ptr(tensor: Tensor): number;
   /**
    * Runs `kernel(tid, nthreads, ...args)` on as many threads as `work` justifies (about the number
    * of elements read or written: small ops stay on the calling thread), and waits for it.
@@ -24,11 +24,14 @@ export interface WasmOpContext {
   readonly threads: number;
 }
 
-/** An op's wasm glue: computes its kernels' arguments from the op's tensors and parameters, and runs them. */
+/**
+ * The WebAssembly twin of an op (src/ops/<op>/wasm.ts): computes its kernels' arguments from the
+ * op's named tensors and parameters, and runs them.
+ */
 export type WasmKernel<Name extends OpName> = (
   ctx: WasmOpContext,
-  inputs: readonly Tensor[],
-  outputs: readonly Tensor[],
+  inputs: OpInputs[Name],
+  outputs: OpOutputs[Name],
   params: OpParams[Name],
 ) => void;
 

@@ -1,5 +1,5 @@
 import { KernelError } from '../errors.js';
-import type { OpName, OpParams } from '../ops/params.js';
+import type { OpInputs, OpName, OpOutputs, OpParams } from '../op-contract.js';
 import type { Tensor } from '../tensor.js';
 import type { GpuChunk, GpuStorage } from './storage.js';
 
@@ -20,7 +20,7 @@ export interface KernelContext {
   scratch(byteLength: number): GPUBufferBinding;
 }
 
-/** A uniform field: the shader's `Params` struct declares the same fields, in order, all 32-bit. */
+/** A uniform field: the shader's `Params` struct declares the same fields, in order, all 32-bit (see params.ts). */
 export type UniformField = ['u32' | 'i32' | 'f32', number];
 
 /**
@@ -37,8 +37,8 @@ export interface GpuDispatch {
 
 /** A WebGPU kernel plans the dispatches for one op (several when an input is split into chunks). */
 export type WebGPUKernel<Name extends OpName> = (
-  inputs: readonly Tensor[],
-  outputs: readonly Tensor[],
+  inputs: OpInputs[Name],
+  outputs: OpOutputs[Name],
   params: OpParams[Name],
   context: KernelContext,
 ) => GpuDispatch[];
@@ -67,3 +67,6 @@ export function grid(count: number, context: KernelContext): [number, number] {
   const y = Math.ceil(count / max);
   return [Math.ceil(count / y), y];
 }
+
+/** Threads per workgroup of the kernels that run a thread per element or a workgroup per row. */
+export const WORKGROUP = 256;

@@ -1,6 +1,6 @@
 import type { WasmKernel } from '../kernel.js';
 
-export const adamwStep: WasmKernel<'adamwStep'> = (ctx, [grad], [param, m, v], p) =>
+export const adamwStep: WasmKernel<'adamwStep'> = (ctx, { grad }, { param, m, v }, p) =>
   ctx.run(
     'adamwStep',
     [

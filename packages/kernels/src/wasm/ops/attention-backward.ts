@@ -2,7 +2,12 @@ import type { WasmKernel } from '../kernel.js';
 import { attentionBackwardScratchBytes } from '../kernels/sizes.js';
 
 /** One (sequence, kv head) per unit, so each thread owns its dK and dV slices; on the packed gemm. */
-export const attentionBackward: WasmKernel<'attentionBackward'> = (ctx, [q, k, v, dOut], [dQ, dK, dV, stats], p) => {
+export const attentionBackward: WasmKernel<'attentionBackward'> = (
+  ctx,
+  { q, k, v, dOut },
+  { dQ, dK, dV, stats },
+  p,
+) => {
   const [scratch, stride] = ctx.threadScratch(attentionBackwardScratchBytes(p.tokens));
   ctx.run(
     'attentionBackward',

@@ -2,7 +2,7 @@ import type { WasmKernel } from '../kernel.js';
 import { attentionScratchBytes } from '../kernels/sizes.js';
 
 /** Units of one kv head's query group at one position, round-robin across threads. */
-export const attention: WasmKernel<'attention'> = (ctx, [q, kCache, vCache], [y], p) => {
+export const attention: WasmKernel<'attention'> = (ctx, { q, kCache, vCache }, { y }, p) => {
   const [scratch, stride] = ctx.threadScratch(attentionScratchBytes(p.heads, p.kvHeads, p.startPos, p.tokens));
   ctx.run(
     'attention',

@@ -1,7 +1,7 @@
 import type { WasmKernel } from '../kernel.js';
 import { weightPointers } from './weights.js';
 
-export const embedding: WasmKernel<'embedding'> = (ctx, [table, ids], [y], { tokens, vocab, dim, tableDType }) => {
+export const embedding: WasmKernel<'embedding'> = (ctx, { table, ids }, { y }, { tokens, vocab, dim, tableDType }) => {
   const shape = [ctx.ptr(ids), ctx.ptr(y), tokens, vocab, dim];
   const work = tokens * dim;
   if (tableDType === 'f32') ctx.run('embeddingF32', [ctx.ptr(table), ...shape], work);

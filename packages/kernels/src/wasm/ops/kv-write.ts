@@ -1,6 +1,6 @@
 import type { WasmKernel } from '../kernel.js';
 
-export const kvWrite: WasmKernel<'kvWrite'> = (ctx, [values], [cache], p) => {
+export const kvWrite: WasmKernel<'kvWrite'> = (ctx, { values }, { cache }, p) => {
   const rowSize = p.kvHeads * p.headDim;
   ctx.run(
     'kvWrite',

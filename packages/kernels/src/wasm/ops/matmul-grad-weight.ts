@@ -2,7 +2,7 @@ import type { WasmKernel } from '../kernel.js';
 import { GEMM_SCRATCH_BYTES } from '../kernels/sizes.js';
 
 /** dW [N, K] (+)= dYᵀ · X: the strided gemm with both operands read transposed (the summed axis is m). */
-export const matmulGradWeight: WasmKernel<'matmulGradWeight'> = (ctx, [dY, x], [dW], { M, N, K, accumulate }) => {
+export const matmulGradWeight: WasmKernel<'matmulGradWeight'> = (ctx, { dY, x }, { dW }, { M, N, K, accumulate }) => {
   const [scratch, stride] = ctx.threadScratch(GEMM_SCRATCH_BYTES);
   ctx.run(
     'gemmF32',

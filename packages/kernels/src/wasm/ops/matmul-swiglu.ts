@@ -7,7 +7,7 @@ import { weightPointers } from './weights.js';
  * packed gemm for prefill. q8_0 decode runs the exact matrix-vector kernel twice and swiglu instead
  * (the fused kernel quantises x to int8 for q8_0, outside the op suite's f32 tolerance).
  */
-export const matmulSwiglu: WasmKernel<'matmulSwiglu'> = (ctx, [x, w1, w3], [y], { M, N, K, weightDType }) => {
+export const matmulSwiglu: WasmKernel<'matmulSwiglu'> = (ctx, { x, w1, w3 }, { y }, { M, N, K, weightDType }) => {
   const decode = M <= MATVEC_MAX_ROWS;
   if (decode && weightDType === 'q8_0') {
     const gate = ctx.scratch(M * N * 4);

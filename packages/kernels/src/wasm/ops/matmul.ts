@@ -7,7 +7,7 @@ import { weightPointers } from './weights.js';
  * (q8_0 dequantised exactly: see the package README for the int8-activation variant); more rows
  * (prefill): the packed, register-blocked gemm, dequantising f16/q8_0 weights while packing.
  */
-export const matmul: WasmKernel<'matmul'> = (ctx, [x, w], [y], { M, N, K, weightDType }) => {
+export const matmul: WasmKernel<'matmul'> = (ctx, { x, w }, { y }, { M, N, K, weightDType }) => {
   const [data, scales] = weightPointers(ctx, w);
   if (M <= MATVEC_MAX_ROWS) {
     const args = [ctx.ptr(x), data, ctx.ptr(y), M, N, K];

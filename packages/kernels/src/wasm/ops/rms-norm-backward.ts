@@ -1,7 +1,7 @@
 import type { WasmKernel } from '../kernel.js';
 
 /** Two passes: dX and rstd per row (rows split across threads), then dWeight per column (columns split). */
-export const rmsNormBackward: WasmKernel<'rmsNormBackward'> = (ctx, [x, weight, dY], [dX, dWeight, rstd], p) => {
+export const rmsNormBackward: WasmKernel<'rmsNormBackward'> = (ctx, { x, weight, dY }, { dX, dWeight, rstd }, p) => {
   const work = p.rows * p.dim;
   ctx.run(
     'rmsNormBackwardRows',

@@ -1,6 +1,6 @@
 import type { WasmKernel } from '../kernel.js';
 
-export const rope: WasmKernel<'rope'> = (ctx, [x, table], [y], p) =>
+export const rope: WasmKernel<'rope'> = (ctx, { x, table }, { y }, p) =>
   ctx.run(
     'rope',
     [

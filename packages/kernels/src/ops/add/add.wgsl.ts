@@ -1,0 +1,3 @@
+import { binaryShader } from '../../webgpu/elementwise.js';
+
+export const ADD = binaryShader('x + z');
