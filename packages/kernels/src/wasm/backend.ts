@@ -38,8 +38,9 @@ const DEFAULT_MIN_WORK = 16384;
 let saidSingleThread = false;
 
 /**
- * Ops as WebAssembly SIMD kernels (AssemblyScript, src/wasm/kernels) on one shared memory, split
- * across a pool of worker threads. Dispatch runs the op synchronously, like the CPU backend.
+ * Ops as WebAssembly SIMD kernels (AssemblyScript: each op's in its room, src/ops/<op>/*.as.ts,
+ * shared ones in src/wasm/kernels) on one shared memory, split across a pool of worker threads.
+ * Dispatch runs the op synchronously, like the CPU backend.
  */
 export class WasmBackend implements Backend {
   readonly kind = 'wasm' as const;

@@ -2,7 +2,7 @@ import type { OpInputs, OpName, OpOutputs, OpParams } from '../op-contract.js';
 import type { Tensor } from '../tensor.js';
 import type { KernelExport } from './module.js';
 
-/** What an op's wasm glue (src/wasm/ops) gets from the backend to run its kernels. */
+/** What an op's wasm twin (src/ops/<op>/wasm.ts) gets from the backend to run its kernels. */
 export interface WasmOpContext {
   /** Byte address of a tensor's storage in the backend's memory. */
   ptr(tensor: Tensor): number;

@@ -1,4 +1,0 @@
-import type { WasmKernel } from '../kernel.js';
-
-export const rmsNorm: WasmKernel<'rmsNorm'> = (ctx, { x, weight }, { y }, { rows, dim, eps }) =>
-  ctx.run('rmsNorm', [ctx.ptr(x), ctx.ptr(weight), ctx.ptr(y), rows, dim, eps], rows * dim);

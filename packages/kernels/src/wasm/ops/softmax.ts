@@ -1,4 +1,0 @@
-import type { WasmKernel } from '../kernel.js';
-
-export const softmax: WasmKernel<'softmax'> = (ctx, { x }, { y }, { rows, cols }) =>
-  ctx.run('softmax', [ctx.ptr(x), ctx.ptr(y), rows, cols], rows * cols * 4);
