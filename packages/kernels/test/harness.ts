@@ -8,28 +8,21 @@ import { afterAll, beforeAll, expect, type TestContext } from 'vitest';
 import { dequantizeQ8_0, f16ToF32, f32ToF16, quantizeQ8_0 } from '../src/dtype.js';
 import { type Backend, createBackend, type WeightDType } from '../src/node.js';
 
+/** The binding limit of the 'webgpu-split' backend. */
+export const SPLIT_BINDING_BYTES = 4096;
+
 /**
+ * Every test backend, by name, and how to make it. A new backend (or a variant of one) is one entry
+ * here, and one in OP_BACKENDS when every op is to run on it.
  * - cpu: the CPU reference backend.
  * - webgpu: the WebGPU backend with the device's real binding limit and optional features.
  * - webgpu-baseline: the same device, with the kernels told that no optional feature (shader-f16,
  *   subgroups) is enabled, so that their fallback paths run too (lavapipe has both features).
  * - webgpu-split: the WebGPU backend with a 4 KiB binding limit, so that any tensor over 4 KiB is
- *   split into row chunks (only matmul's weight and embedding's table may be split; see linear tests).
+ *   split into row chunks (only matmul's weight and embedding's table may be split; see
+ *   split-bindings.test.ts).
  */
-export type BackendName = 'cpu' | 'webgpu' | 'webgpu-baseline' | 'webgpu-split';
-
-/** The backends every op is run on. */
-export const OP_BACKENDS: readonly BackendName[] = ['cpu', 'webgpu', 'webgpu-baseline'];
-
-/** The binding limit of the 'webgpu-split' backend. */
-export const SPLIT_BINDING_BYTES = 4096;
-
-export interface BackendPool {
-  /** The backend, or skips the test (context.skip) with the reason it is unavailable. */
-  get(name: BackendName, context: TestContext): Backend;
-}
-
-const FACTORIES: { readonly [Name in BackendName]: BackendFactory<Backend> } = {
+const FACTORIES = {
   cpu: { webgpu: false, create: () => createBackend({ kind: 'cpu' }) },
   webgpu: { webgpu: true, create: () => createBackend({ kind: 'webgpu', log: null }) },
   'webgpu-baseline': {
@@ -40,7 +33,17 @@ const FACTORIES: { readonly [Name in BackendName]: BackendFactory<Backend> } = {
     webgpu: true,
     create: () => createBackend({ kind: 'webgpu', log: null, maxBindingSize: SPLIT_BINDING_BYTES }),
   },
-};
+} satisfies Record<string, BackendFactory<Backend>>;
+
+export type BackendName = keyof typeof FACTORIES;
+
+/** The backends every op's cases (test/op-cases.ts) run on. */
+export const OP_BACKENDS: readonly BackendName[] = ['cpu', 'webgpu', 'webgpu-baseline'];
+
+export interface BackendPool {
+  /** The backend, or skips the test (context.skip) with the reason it is unavailable. */
+  get(name: BackendName, context: TestContext): Backend;
+}
 
 /**
  * Creates the named backends once for the calling test file (beforeAll) and destroys them after it
