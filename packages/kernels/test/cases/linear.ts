@@ -107,12 +107,13 @@ export interface EmbeddingShape {
 
 const EMBEDDING_SHAPES: EmbeddingShape[] = [
   { vocab: 1, dim: 1, tokens: 1, dtype: 'f32' },
-  { vocab: 17, dim: 3, tokens: 5, dtype: 'f32' },
-  { vocab: 100, dim: 1003, tokens: 3, dtype: 'f32' },
-  { vocab: 1003, dim: 17, tokens: 100, dtype: 'f32' },
-  { vocab: 17, dim: 3, tokens: 5, dtype: 'f16' },
-  { vocab: 100, dim: 1003, tokens: 3, dtype: 'f16' },
-  { vocab: 1003, dim: 17, tokens: 100, dtype: 'f16' },
+  // f32 and f16 tables of the same shapes.
+  ...(['f32', 'f16'] as const).flatMap((dtype): EmbeddingShape[] => [
+    { vocab: 17, dim: 3, tokens: 5, dtype },
+    { vocab: 100, dim: 1003, tokens: 3, dtype },
+    { vocab: 1003, dim: 17, tokens: 100, dtype },
+  ]),
+  // q8_0 (D a multiple of 32)
   { vocab: 3, dim: 32, tokens: 7, dtype: 'q8_0' },
   { vocab: 100, dim: 1024, tokens: 3, dtype: 'q8_0' },
   { vocab: 1003, dim: 96, tokens: 100, dtype: 'q8_0' },
