@@ -3,6 +3,7 @@
  * src/cpu). backward-gradcheck.test.ts checks the CPU kernels against finite differences of the
  * float64 forward references; the backend tests compare every backend against these.
  */
+import { uniform } from './harness.js';
 import { matmulRef, rmsNormRef } from './reference.js';
 
 type Values = ArrayLike<number>;
@@ -141,6 +142,95 @@ export function adamwRef(
     const vHat = (v[i] as number) / (1 - o.beta2 ** t);
     p[i] = (p[i] as number) * (1 - o.lr * o.weightDecay) - (o.lr * mHat) / (Math.sqrt(vHat) + o.eps);
   }
+}
+
+/** Causal GQA over a whole sequence (training): B sequences of T tokens, H query and Hkv key/value heads of D. */
+export interface AttentionShape {
+  label: string;
+  B: number;
+  T: number;
+  H: number;
+  Hkv: number;
+  D: number;
+}
+
+/** Float64 forward: out[b,t,h] = Σ_{s ≤ t} softmax(q·k_s / sqrt(D)) v_s, kv head h / (H / Hkv). */
+export function attentionForwardRef(c: AttentionShape, q: Values, k: Values, v: Values): Float64Array {
+  const { B, T, H, Hkv, D } = c;
+  const out = new Float64Array(B * T * H * D);
+  const scale = 1 / Math.sqrt(D);
+  for (let b = 0; b < B; b++)
+    for (let t = 0; t < T; t++)
+      for (let h = 0; h < H; h++) {
+        const g = Math.floor(h / (H / Hkv));
+        const qi = ((b * T + t) * H + h) * D;
+        const scores = Array.from({ length: t + 1 }, (_, s) => {
+          let dot = 0;
+          for (let e = 0; e < D; e++) dot += (q[qi + e] as number) * (k[((b * T + s) * Hkv + g) * D + e] as number);
+          return dot * scale;
+        });
+        const max = Math.max(...scores);
+        const exps = scores.map((x) => Math.exp(x - max));
+        const sum = exps.reduce((a, x) => a + x, 0);
+        exps.forEach((p, s) => {
+          for (let e = 0; e < D; e++)
+            out[qi + e] = (out[qi + e] as number) + (p / sum) * (v[((b * T + s) * Hkv + g) * D + e] as number);
+        });
+      }
+  return out;
+}
+
+/** Float64 analytic gradients of Σ dOut ⊙ forward. */
+export function attentionGradientsRef(
+  c: AttentionShape,
+  q: Values,
+  k: Values,
+  v: Values,
+  dOut: Values,
+): { dQ: Float64Array; dK: Float64Array; dV: Float64Array } {
+  const { B, T, H, Hkv, D } = c;
+  const dQ = new Float64Array(q.length);
+  const dK = new Float64Array(k.length);
+  const dV = new Float64Array(v.length);
+  const scale = 1 / Math.sqrt(D);
+  for (let b = 0; b < B; b++)
+    for (let t = 0; t < T; t++)
+      for (let h = 0; h < H; h++) {
+        const g = Math.floor(h / (H / Hkv));
+        const qi = ((b * T + t) * H + h) * D;
+        const kv = (s: number) => ((b * T + s) * Hkv + g) * D;
+        const dotQ = (arr: ArrayLike<number>, s: number, other: ArrayLike<number>) => {
+          let sum = 0;
+          for (let e = 0; e < D; e++) sum += (other[qi + e] as number) * (arr[kv(s) + e] as number);
+          return sum;
+        };
+        const scores = Array.from({ length: t + 1 }, (_, s) => dotQ(k, s, q) * scale);
+        const max = Math.max(...scores);
+        const exps = scores.map((x) => Math.exp(x - max));
+        const sum = exps.reduce((a, x) => a + x, 0);
+        const probs = exps.map((x) => x / sum);
+        const dProbs = probs.map((_, s) => dotQ(v, s, dOut));
+        const dSum = probs.reduce((a, p, s) => a + p * (dProbs[s] as number), 0);
+        probs.forEach((p, s) => {
+          const dScore = p * ((dProbs[s] as number) - dSum) * scale;
+          for (let e = 0; e < D; e++) {
+            dQ[qi + e] = (dQ[qi + e] as number) + dScore * (k[kv(s) + e] as number);
+            dK[kv(s) + e] = (dK[kv(s) + e] as number) + dScore * (q[qi + e] as number);
+            dV[kv(s) + e] = (dV[kv(s) + e] as number) + p * (dOut[qi + e] as number);
+          }
+        });
+      }
+  return { dQ, dK, dV };
+}
+
+/** Random q, k, v and dOut for `c`, uniform in [-1, 1). */
+export function attentionBackwardInputs(rng: () => number, c: AttentionShape) {
+  return {
+    q: uniform(rng, c.B * c.T * c.H * c.D),
+    k: uniform(rng, c.B * c.T * c.Hkv * c.D),
+    v: uniform(rng, c.B * c.T * c.Hkv * c.D),
+    dOut: uniform(rng, c.B * c.T * c.H * c.D),
+  };
 }
 
 export { matmulRef };

@@ -8,30 +8,23 @@ import { afterAll, beforeAll, expect, type TestContext } from 'vitest';
 import { dequantizeQ8_0, f16ToF32, f32ToF16, quantizeQ8_0 } from '../src/dtype.js';
 import { type Backend, createBackend, type WeightDType } from '../src/node.js';
 
+/** The binding limit of the 'webgpu-split' backend. */
+export const SPLIT_BINDING_BYTES = 4096;
+
 /**
+ * Every test backend, by name, and how to make it. A new backend (or a variant of one) is one entry
+ * here, and one in OP_BACKENDS when every op is to run on it.
  * - cpu: the CPU reference backend.
  * - webgpu: the WebGPU backend with the device's real binding limit and optional features.
  * - webgpu-baseline: the same device, with the kernels told that no optional feature (shader-f16,
  *   subgroups) is enabled, so that their fallback paths run too (lavapipe has both features).
  * - webgpu-split: the WebGPU backend with a 4 KiB binding limit, so that any tensor over 4 KiB is
- *   split into row chunks (only matmul's weight and embedding's table may be split; see linear tests).
+ *   split into row chunks (only matmul's weight and embedding's table may be split; see
+ *   split-bindings.test.ts).
  * - wasm-1, wasm-2, wasm-3: the wasm backend on 1, 2 and 3 threads, every op split across all of
  *   them however small (minWorkPerThread 1), so that odd sizes meet uneven thread slices.
  */
-export type BackendName = 'cpu' | 'webgpu' | 'webgpu-baseline' | 'webgpu-split' | 'wasm-1' | 'wasm-2' | 'wasm-3';
-
-/** The backends every op is run on. */
-export const OP_BACKENDS: readonly BackendName[] = ['cpu', 'webgpu', 'webgpu-baseline', 'wasm-1', 'wasm-2', 'wasm-3'];
-
-/** The binding limit of the 'webgpu-split' backend. */
-export const SPLIT_BINDING_BYTES = 4096;
-
-export interface BackendPool {
-  /** The backend, or skips the test (context.skip) with the reason it is unavailable. */
-  get(name: BackendName, context: TestContext): Backend;
-}
-
-const FACTORIES: { readonly [Name in BackendName]: BackendFactory<Backend> } = {
+const FACTORIES = {
   cpu: { webgpu: false, create: () => createBackend({ kind: 'cpu' }) },
   webgpu: { webgpu: true, create: () => createBackend({ kind: 'webgpu', log: null }) },
   'webgpu-baseline': {
@@ -45,10 +38,20 @@ const FACTORIES: { readonly [Name in BackendName]: BackendFactory<Backend> } = {
   'wasm-1': wasmFactory(1),
   'wasm-2': wasmFactory(2),
   'wasm-3': wasmFactory(3),
-};
+} satisfies Record<string, BackendFactory<Backend>>;
 
 function wasmFactory(threads: number): BackendFactory<Backend> {
   return { webgpu: false, create: () => createBackend({ kind: 'wasm', threads, minWorkPerThread: 1, log: null }) };
+}
+
+export type BackendName = keyof typeof FACTORIES;
+
+/** The backends every op's cases (test/op-cases.ts) run on. */
+export const OP_BACKENDS: readonly BackendName[] = ['cpu', 'webgpu', 'webgpu-baseline', 'wasm-1', 'wasm-2', 'wasm-3'];
+
+export interface BackendPool {
+  /** The backend, or skips the test (context.skip) with the reason it is unavailable. */
+  get(name: BackendName, context: TestContext): Backend;
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * Float64 reference implementations of every op, written plainly from the contracts in
- * src/ops/params.ts and independent of src/cpu. Inputs are the f32 values the kernels see (weights
+ * src/op-contract.ts and independent of src/cpu. Inputs are the f32 values the kernels see (weights
  * as stored, see harness.asStored); every intermediate is a JavaScript number (float64).
  */
 

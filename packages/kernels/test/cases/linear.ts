@@ -1,0 +1,158 @@
+// Cases of matmul, matmulSwiglu and embedding, with f32, f16 and q8_0 weights (split-bindings.test.ts
+// runs some of them again with weights and tables split across bindings).
+import { embedding, matmul, matmulSwiglu, type WeightDType } from '../../src/node.js';
+import { asStored, randomInts, uniform } from '../harness.js';
+import type { OpCase } from '../op-case.js';
+import { embeddingRef, matmulRef, swigluRef } from '../reference.js';
+import { TOLERANCE } from '../tolerances.js';
+
+export interface MatmulShape {
+  M: number;
+  N: number;
+  K: number;
+  dtype: WeightDType;
+}
+
+const MATMUL_SHAPES: MatmulShape[] = [
+  // f32: matrix-vector (M = 1) and tiled (M > 1), odd sizes in every dim.
+  { M: 1, N: 1, K: 1, dtype: 'f32' },
+  { M: 1, N: 3, K: 17, dtype: 'f32' },
+  { M: 1, N: 1003, K: 100, dtype: 'f32' },
+  { M: 1, N: 100, K: 1003, dtype: 'f32' },
+  { M: 3, N: 100, K: 1003, dtype: 'f32' },
+  { M: 17, N: 1003, K: 100, dtype: 'f32' },
+  { M: 17, N: 3, K: 17, dtype: 'f32' },
+  { M: 100, N: 17, K: 3, dtype: 'f32' },
+  { M: 65, N: 33, K: 64, dtype: 'f32' },
+  // f16
+  { M: 1, N: 1, K: 1, dtype: 'f16' },
+  { M: 1, N: 3, K: 17, dtype: 'f16' },
+  { M: 1, N: 1003, K: 100, dtype: 'f16' },
+  { M: 1, N: 100, K: 1003, dtype: 'f16' },
+  { M: 3, N: 100, K: 1003, dtype: 'f16' },
+  { M: 17, N: 1003, K: 100, dtype: 'f16' },
+  { M: 100, N: 17, K: 3, dtype: 'f16' },
+  // q8_0 (K a multiple of 32)
+  { M: 1, N: 1, K: 32, dtype: 'q8_0' },
+  { M: 1, N: 3, K: 64, dtype: 'q8_0' },
+  { M: 1, N: 1003, K: 96, dtype: 'q8_0' },
+  { M: 1, N: 100, K: 1024, dtype: 'q8_0' },
+  { M: 3, N: 100, K: 1024, dtype: 'q8_0' },
+  { M: 17, N: 1003, K: 96, dtype: 'q8_0' },
+  { M: 100, N: 17, K: 32, dtype: 'q8_0' },
+  { M: 5, N: 17, K: 160, dtype: 'q8_0' },
+  // Long rows: the WebGPU matrix-vector kernel widens its row sets from 8 lanes to 16 and 32 as
+  // rows hold more 16-byte weight groups (f32 4 weights, f16 8, q8_0 16 per group).
+  { M: 1, N: 37, K: 2048, dtype: 'f32' },
+  { M: 1, N: 37, K: 4100, dtype: 'f32' },
+  { M: 1, N: 19, K: 4096, dtype: 'f16' },
+  { M: 1, N: 19, K: 8200, dtype: 'f16' },
+  { M: 1, N: 11, K: 8192, dtype: 'q8_0' },
+  { M: 1, N: 11, K: 16384, dtype: 'q8_0' },
+];
+
+const MATMUL_SWIGLU_SHAPES: MatmulShape[] = [
+  { M: 1, N: 1, K: 1, dtype: 'f32' },
+  { M: 1, N: 1003, K: 100, dtype: 'f32' },
+  { M: 3, N: 100, K: 1003, dtype: 'f32' },
+  { M: 17, N: 1003, K: 100, dtype: 'f32' },
+  { M: 1, N: 100, K: 1003, dtype: 'f16' },
+  { M: 17, N: 3, K: 17, dtype: 'f16' },
+  { M: 1, N: 1003, K: 96, dtype: 'q8_0' },
+  { M: 5, N: 100, K: 1024, dtype: 'q8_0' },
+  { M: 1, N: 19, K: 4096, dtype: 'f32' },
+];
+
+const matmulLabel = (c: MatmulShape) => `M=${c.M} N=${c.N} K=${c.K} ${c.dtype}`;
+
+/** y = x · wᵀ: x [M, K] times a [N, K] weight stored in c.dtype. */
+export function matmulCase(c: MatmulShape): OpCase<'matmul'> {
+  return {
+    label: matmulLabel(c),
+    run: ({ rng, tensor }) => {
+      const x = uniform(rng, c.M * c.K);
+      const w = uniform(rng, c.N * c.K);
+      const { y: expected } = matmulRef(x, asStored(w, c.dtype, c.K), c.M, c.N, c.K);
+      const y = matmul(tensor(x, [c.M, c.K]), tensor(w, [c.N, c.K], c.dtype));
+      return [{ output: 'y', actual: y, shape: [c.M, c.N], expected, tolerance: TOLERANCE.matmul(c.K) }];
+    },
+  };
+}
+
+/** The fused gate: weights uniform in ±1/√K, as in a real layer, so that x·w1ᵀ and x·w3ᵀ are O(1). */
+export function matmulSwigluCase(c: MatmulShape): OpCase<'matmulSwiglu'> {
+  return {
+    label: matmulLabel(c),
+    run: ({ rng, tensor }) => {
+      const scale = 1 / Math.sqrt(c.K);
+      const x = uniform(rng, c.M * c.K);
+      const w1 = uniform(rng, c.N * c.K, -scale, scale);
+      const w3 = uniform(rng, c.N * c.K, -scale, scale);
+      const y = matmulSwiglu(tensor(x, [c.M, c.K]), tensor(w1, [c.N, c.K], c.dtype), tensor(w3, [c.N, c.K], c.dtype));
+      const gate = matmulRef(x, asStored(w1, c.dtype, c.K), c.M, c.N, c.K).y;
+      const up = matmulRef(x, asStored(w3, c.dtype, c.K), c.M, c.N, c.K).y;
+      return [
+        { output: 'y', actual: y, shape: [c.M, c.N], expected: swigluRef(gate, up), tolerance: TOLERANCE.matmulSwiglu },
+      ];
+    },
+  };
+}
+
+export interface EmbeddingShape {
+  vocab: number;
+  dim: number;
+  tokens: number;
+  dtype: WeightDType;
+}
+
+const EMBEDDING_SHAPES: EmbeddingShape[] = [
+  { vocab: 1, dim: 1, tokens: 1, dtype: 'f32' },
+  // f32 and f16 tables of the same shapes.
+  ...(['f32', 'f16'] as const).flatMap((dtype): EmbeddingShape[] => [
+    { vocab: 17, dim: 3, tokens: 5, dtype },
+    { vocab: 100, dim: 1003, tokens: 3, dtype },
+    { vocab: 1003, dim: 17, tokens: 100, dtype },
+  ]),
+  // q8_0 (D a multiple of 32)
+  { vocab: 3, dim: 32, tokens: 7, dtype: 'q8_0' },
+  { vocab: 100, dim: 1024, tokens: 3, dtype: 'q8_0' },
+  { vocab: 1003, dim: 96, tokens: 100, dtype: 'q8_0' },
+];
+
+export const embeddingLabel = (c: EmbeddingShape) => `V=${c.vocab} D=${c.dim} T=${c.tokens} ${c.dtype}`;
+
+/** Random ids with the first and last rows always present, and repeats. */
+function embeddingIds(rng: () => number, c: EmbeddingShape): Int32Array {
+  const ids = randomInts(rng, c.tokens, 0, c.vocab);
+  ids[0] = c.vocab - 1;
+  if (c.tokens > 2) ids[c.tokens - 1] = 0;
+  if (c.tokens > 3) ids[1] = ids[c.tokens - 2] as number;
+  return ids;
+}
+
+/** Rows of a [V, D] table stored in c.dtype, gathered by `ids` (by default random, see embeddingIds). */
+export function embeddingCase(c: EmbeddingShape, label: string, ids?: Int32Array): OpCase<'embedding'> {
+  return {
+    label,
+    run: ({ rng, tensor }) => {
+      const table = uniform(rng, c.vocab * c.dim);
+      const tokenIds = ids ?? embeddingIds(rng, c);
+      const y = embedding(tensor(table, [c.vocab, c.dim], c.dtype), tensor(tokenIds, [tokenIds.length], 'i32'));
+      const expected = embeddingRef(asStored(table, c.dtype, c.dim), tokenIds, c.vocab, c.dim);
+      return [
+        { output: 'y', actual: y, shape: [tokenIds.length, c.dim], expected, tolerance: TOLERANCE.embedding[c.dtype] },
+      ];
+    },
+  };
+}
+
+export const MATMUL_CASES = MATMUL_SHAPES.map(matmulCase);
+export const MATMUL_SWIGLU_CASES = MATMUL_SWIGLU_SHAPES.map(matmulSwigluCase);
+export const EMBEDDING_CASES = [
+  ...EMBEDDING_SHAPES.map((c) => embeddingCase(c, embeddingLabel(c))),
+  embeddingCase(
+    { vocab: 10, dim: 17, tokens: 6, dtype: 'f32' },
+    'V=10 D=17, ids outside 0..V-1 give zero rows',
+    Int32Array.from([3, -1, 10, 9, -2147483648, 0]),
+  ),
+];
