@@ -1,12 +1,14 @@
-// Compiles the AssemblyScript kernels (src/wasm/kernels.as.ts and the *.as.ts files it re-exports)
-// into the WebAssembly module variants the wasm backend picks from at run time, and writes them
-// base64-embedded into a generated TypeScript module (gitignored), so that one import works in
-// Node and in browsers with no bundler configuration and no file beside the JS to locate.
+// Compiles the AssemblyScript kernels (src/wasm/kernels.as.ts and the *.as.ts files it re-exports,
+// in the op rooms src/ops/<op>/ and in src/wasm/kernels/) into the WebAssembly module variants the
+// wasm backend picks from at run time, and writes them base64-embedded into a generated TypeScript
+// module (gitignored), so that one import works in Node and in browsers with no bundler
+// configuration and no file beside the JS to locate.
 //
 // Variants: memory shared (threads) or not (a browser page without cross-origin isolation), each
 // with plain SIMD and, where the kernels use it, relaxed SIMD (feature-detected at run time).
-// Run by the package's build, typecheck and test scripts; it does nothing when the sources and
-// flags are unchanged since the last run (a hash in the generated file says which they were).
+// Run by the package's build, typecheck and test scripts; it does nothing when the sources (every
+// *.as.ts under src/, rooms included) and flags are unchanged since the last run (a hash in the
+// generated file says which they were).
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -105,7 +107,7 @@ function checkNoData(name, bytes) {
       if (count > 0) {
         throw new Error(
           `build-wasm: the ${name} module has ${count} data segment(s); kernels must not use static data ` +
-            '(arrays, strings, or Math/Mathf functions with lookup tables: use the helpers in kernels/common.as.ts)',
+            '(arrays, strings, or Math/Mathf functions with lookup tables: use the helpers in src/wasm/kernels/common.as.ts)',
         );
       }
       return;
