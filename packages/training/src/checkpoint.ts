@@ -10,13 +10,12 @@ import {
   type CheckpointReader,
   type MetaParams,
   type ModelArgs,
-  ModelError,
   openPthCheckpoint,
   readMetaParams,
   writeMetaCheckpoint,
 } from '@llama-ts/model';
 import { CharTokenizer, type CharTokenizerJSON } from '@llama-ts/tokenizer';
-import { asTrainingErrors, TrainingError } from './errors.js';
+import { asTrainingError, asTrainingErrors, TrainingError } from './errors.js';
 import { numel, parameterSpecs } from './init.js';
 import { paramsPath, weightsPath } from './run-folder.js';
 
@@ -27,8 +26,7 @@ export function argsOfParams(params: MetaParams, source = 'params.json'): ModelA
   try {
     return argsFromMetaParams(params, {}, source);
   } catch (error) {
-    if (error instanceof ModelError) throw new TrainingError(error.message, { cause: error });
-    throw error;
+    throw asTrainingError(error);
   }
 }
 

@@ -11,16 +11,21 @@ export class TrainingError extends Error {
 }
 
 /**
- * Runs `action`; bad input that the model or tokenizer package finds on training's behalf (a
- * params.json, a checkpoint file) comes out as a TrainingError with the same message.
+ * Bad input that the model or tokenizer package finds on training's behalf (a params.json, a
+ * checkpoint file) as a TrainingError with the same message; any other error as it is.
  */
+export function asTrainingError(error: unknown): unknown {
+  if (error instanceof ModelError || error instanceof TokenizerError) {
+    return new TrainingError(error.message, { cause: error });
+  }
+  return error;
+}
+
+/** Runs `action`, turning what it throws into a TrainingError where `asTrainingError` does. */
 export async function asTrainingErrors<T>(action: () => T | Promise<T>): Promise<T> {
   try {
     return await action();
   } catch (error) {
-    if (error instanceof ModelError || error instanceof TokenizerError) {
-      throw new TrainingError(error.message, { cause: error });
-    }
-    throw error;
+    throw asTrainingError(error);
   }
 }

@@ -8,7 +8,7 @@
 import type { MetaParams } from '@llama-ts/model';
 import { argsFromMetaParams, type ModelArgs } from '@llama-ts/model';
 import type { TargetAlignment } from './data.js';
-import { TrainingError } from './errors.js';
+import { asTrainingError, TrainingError } from './errors.js';
 import { GPT2_INIT, type InitScheme, parameterSpecs, TORCH_DEFAULT_INIT } from './init.js';
 import { constantLr, cosineLr, type LrSchedule } from './schedule.js';
 
@@ -174,7 +174,11 @@ export function presetParams(preset: TrainingPreset, vocabSize: number): MetaPar
 
 /** The ModelArgs of `preset`'s model (maxSeqLen = the context it trains with). */
 export function presetArgs(preset: TrainingPreset, vocabSize: number): ModelArgs {
-  return argsFromMetaParams(presetParams(preset, vocabSize), {}, `preset ${preset.name}`);
+  try {
+    return argsFromMetaParams(presetParams(preset, vocabSize), {}, `preset ${preset.name}`);
+  } catch (error) {
+    throw asTrainingError(error);
+  }
 }
 
 export interface FlopEstimate {

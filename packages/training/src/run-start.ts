@@ -66,6 +66,19 @@ export async function freshStart(
   };
 }
 
+/** The saved tokenizer's JSON, compared as it is (CharTokenizer.fromJSON would normalise it). */
+async function readSavedTokenizer(dir: string): Promise<unknown> {
+  const path = charTokenizerPath(dir);
+  try {
+    return JSON.parse(await readFile(path, 'utf8'));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new TrainingError(
+      `resume: ${path} ${code === 'ENOENT' ? 'does not exist' : `is not readable JSON (${(error as Error).message})`}; it is not a complete checkpoint`,
+    );
+  }
+}
+
 export async function resumeStart(
   dir: string,
   run: RunConfig,
@@ -91,7 +104,7 @@ export async function resumeStart(
       `resume: outputDir ${dir} holds a different model (${modelDiff.path} ${show(modelDiff.saved)} there, ${show(modelDiff.wanted)} with these options); resume with the preset and overrides it was trained with, or choose another outputDir`,
     );
   }
-  const savedTokenizer = JSON.parse(await readFile(charTokenizerPath(dir), 'utf8')) as unknown;
+  const savedTokenizer = await readSavedTokenizer(dir);
   if (JSON.stringify(savedTokenizer) !== JSON.stringify(tokenizer.toJSON())) {
     throw new TrainingError(
       `resume: ${charTokenizerPath(dir)} is not the tokenizer of this data; resume with the data the run was trained on`,
