@@ -1,9 +1,9 @@
-import { existsSync, statSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { statSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { idTokenizer, Llama } from '@llama-ts/generation';
+import { Llama } from '@llama-ts/generation';
 import { type Backend, type BackendChoice, createBackend } from '@llama-ts/kernels';
-import { type LoadProgress, loadModel, type WeightStorage } from '@llama-ts/model';
+import type { WeightStorage } from '@llama-ts/model';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { CliError } from './errors.js';
 
@@ -111,27 +111,9 @@ function resolveCkptDir(flags: ModelFlags): string {
   return dir;
 }
 
-/** The tokenizer file to use: --tokenizer, else one in the checkpoint folder, else none. */
-export function resolveTokenizerPath(tokenizer: string | undefined, ckptDir: string | undefined): string | undefined {
-  if (tokenizer !== undefined) {
-    if (!existsSync(tokenizer)) throw new CliError(`tokenizer file ${tokenizer} does not exist`);
-    return tokenizer;
-  }
-  if (ckptDir === undefined) return undefined;
-  for (const name of ['tokenizer.model', 'tokenizer.json']) {
-    const path = join(ckptDir, name);
-    if (existsSync(path)) return path;
-  }
-  return undefined;
-}
-
 /** Loads the model the flags name, with a progress bar on stderr when it is a terminal. */
 export async function loadFromFlags(flags: ModelFlags): Promise<LoadedModel> {
   const ckptDir = resolveCkptDir(flags);
-  const tokenizerPath = resolveTokenizerPath(flags.tokenizer, ckptDir);
-  if (tokenizerPath && flags.stopTokens) {
-    throw new CliError('--stop-tokens is for checkpoints without a tokenizer (the tokenizer has its own stop tokens)');
-  }
   const backend = await createBackend({
     kind: flags.backend ?? 'auto',
     ...(flags.threads !== undefined ? { threads: flags.threads } : {}),
@@ -139,31 +121,21 @@ export async function loadFromFlags(flags: ModelFlags): Promise<LoadedModel> {
     log: (message) => process.stderr.write(`${message}\n`),
   });
   const progress = createLoadProgress();
-  const sizes = {
-    ...(flags.maxSeqLen !== undefined ? { maxSeqLen: flags.maxSeqLen } : {}),
-    ...(flags.maxBatchSize !== undefined ? { maxBatchSize: flags.maxBatchSize } : {}),
-    ...(flags.weightStorage !== undefined ? { weightStorage: flags.weightStorage } : {}),
-  };
-  const onProgress = (p: LoadProgress) => progress.update(p.loadedBytes, p.totalBytes);
   let llama: Llama;
   try {
-    if (tokenizerPath) {
-      llama = await Llama.build({
-        ckptDir,
-        tokenizerPath,
-        backend,
-        onProgress,
-        ...sizes,
-        ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
-      });
-    } else {
-      const model = await loadModel(ckptDir, { backend, onProgress, ...sizes });
-      llama = new Llama(
-        model,
-        idTokenizer(model.args.vocabSize, flags.stopTokens),
-        flags.seed !== undefined ? { seed: flags.seed } : {},
-      );
-    }
+    llama = await Llama.build({
+      ckptDir,
+      // Without --tokenizer: the one in the folder, else token ids spelled '<n>'.
+      ...(flags.tokenizer !== undefined ? { tokenizerPath: flags.tokenizer } : {}),
+      withoutTokenizer: 'ids',
+      ...(flags.stopTokens !== undefined ? { stopTokens: flags.stopTokens } : {}),
+      backend,
+      onProgress: (p) => progress.update(p.loadedBytes, p.totalBytes),
+      ...(flags.maxSeqLen !== undefined ? { maxSeqLen: flags.maxSeqLen } : {}),
+      ...(flags.maxBatchSize !== undefined ? { maxBatchSize: flags.maxBatchSize } : {}),
+      ...(flags.weightStorage !== undefined ? { weightStorage: flags.weightStorage } : {}),
+      ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
+    });
   } catch (error) {
     backend.destroy();
     throw error;
@@ -175,7 +147,7 @@ export async function loadFromFlags(flags: ModelFlags): Promise<LoadedModel> {
     backend,
     ckptDir,
     name: basename(ckptDir),
-    hasTokenizer: tokenizerPath !== undefined,
+    hasTokenizer: llama.hasTokenizer,
     dispose() {
       llama.dispose();
       backend.destroy();

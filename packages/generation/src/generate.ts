@@ -1,7 +1,8 @@
 import { GenerationError } from './errors.js';
 import type { LanguageModel } from './model.js';
-import type { Rng } from './rng.js';
-import { createSampler, type SamplingOptions } from './sampling.js';
+import { createSampler } from './sampler.js';
+import type { SamplingOptions } from './sampling-options.js';
+import type { SamplingRng } from './sampling-rng.js';
 import { type Usage, UsageClock } from './usage.js';
 
 export interface GenerateOptions extends SamplingOptions {
@@ -38,7 +39,7 @@ export interface GenerationStep {
 
 export interface LoopContext {
   model: LanguageModel;
-  rng: Rng;
+  rng: SamplingRng;
   stopTokens: ReadonlySet<number>;
   /** Positions 0..cachedPrefix-1 of sequence 0 are already in the KV cache (chat sessions). */
   cachedPrefix?: number;

@@ -1,22 +1,21 @@
 export { ChatSession, type ChatSessionOptions } from './chat-session.js';
 export { GenerationError } from './errors.js';
-export {
-  type GenerateOptions,
-  type GenerateResult,
-  type GenerationStep,
-  generate,
-  generationLoop,
-} from './generate.js';
+export type { GenerateOptions, GenerateResult } from './generate.js';
 export { idTokenizer } from './id-tokenizer.js';
 export { type BuildOptions, type ChatCompletion, type CompletionOptions, Llama, type TextCompletion } from './llama.js';
-export type { LanguageModel } from './model.js';
-export { createRng, type Rng } from './rng.js';
-export * from './sampling.js';
 export {
-  type FinishReason,
-  StopStringFilter,
-  type StreamDelta,
-  type StreamOptions,
-  type StreamSummary,
-} from './stream.js';
+  type LogitsContext,
+  type LogitsProcessor,
+  minP,
+  repetitionPenalty,
+  temperature,
+  topK,
+} from './logits-processors.js';
+export type { LanguageModel } from './model.js';
+export { argmaxOf, softmaxOf } from './probabilities.js';
+export { createSampler, type Sampler } from './sampler.js';
+export type { SamplingOptions } from './sampling-options.js';
+export { createSamplingRng, type SamplingRng } from './sampling-rng.js';
+export type { FinishReason, StreamDelta, StreamOptions, StreamSummary } from './stream.js';
+export { sampleTopP } from './top-p.js';
 export type { Usage } from './usage.js';

@@ -1,20 +1,21 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import {
   type Backend,
   type BackendChoice,
+  findTokenizerFile,
   type LoadProgress,
   loadModel,
+  TOKENIZER_FILES,
   type Transformer,
   type WeightStorage,
 } from '@llama-ts/model';
 import { ChatFormat, type Dialog, type TextTokenizer, Tokenizer } from '@llama-ts/tokenizer';
-import { loadCharTokenizer, loadTokenizer } from '@llama-ts/tokenizer/node';
+import { loadAnyTokenizer } from '@llama-ts/tokenizer/node';
 import { ChatSession, type ChatSessionOptions } from './chat-session.js';
 import { GenerationError } from './errors.js';
 import { type GenerateOptions, type GenerateResult, generate, type LoopContext } from './generate.js';
+import { idTokenizer, isIdTokenizer } from './id-tokenizer.js';
 import type { LanguageModel } from './model.js';
-import { createRng, type Rng } from './rng.js';
+import { createSamplingRng, type SamplingRng } from './sampling-rng.js';
 import { type StreamDelta, type StreamOptions, type StreamSummary, streamTokens } from './stream.js';
 import type { Usage } from './usage.js';
 
@@ -26,6 +27,13 @@ export interface BuildOptions {
    * two is in ckptDir.
    */
   tokenizerPath?: string;
+  /**
+   * When there is no tokenizer (no tokenizerPath, none in ckptDir): 'throw' (default), or 'ids' to
+   * drive the model with token ids, spelled `<n>` in text (see idTokenizer).
+   */
+  withoutTokenizer?: 'throw' | 'ids';
+  /** Stop token ids for a model opened without a tokenizer (a tokenizer brings its own). */
+  stopTokens?: readonly number[];
   maxSeqLen?: number;
   maxBatchSize?: number;
   /** A backend, or 'auto' (default), 'webgpu' or 'cpu'. */
@@ -59,18 +67,21 @@ function isTokenIds(prompt: Dialog | readonly number[]): prompt is readonly numb
   return prompt.length > 0 && typeof prompt[0] === 'number';
 }
 
-async function loadAnyTokenizer(path: string): Promise<TextTokenizer> {
-  return path.endsWith('.json') ? loadCharTokenizer(path) : loadTokenizer(path);
-}
-
-function defaultTokenizerPath(ckptDir: string): string {
-  for (const name of ['tokenizer.model', 'tokenizer.json']) {
-    const path = join(ckptDir, name);
-    if (existsSync(path)) return path;
+/** The tokenizer `options` name or ckptDir holds; undefined for a model driven by token ids. */
+async function openTokenizer(options: BuildOptions): Promise<TextTokenizer | undefined> {
+  const path = options.tokenizerPath ?? (await findTokenizerFile(options.ckptDir));
+  if (path === undefined) {
+    if (options.withoutTokenizer === 'ids') return undefined;
+    throw new GenerationError(
+      `Llama.build: no tokenizerPath given and ${options.ckptDir} has neither ${TOKENIZER_FILES.join(' nor ')} (withoutTokenizer: 'ids' opens it with token ids only)`,
+    );
   }
-  throw new GenerationError(
-    `Llama.build: no tokenizerPath given and ${ckptDir} has neither tokenizer.model nor tokenizer.json`,
-  );
+  if (options.stopTokens !== undefined) {
+    throw new GenerationError(
+      'Llama.build: stopTokens is for checkpoints without a tokenizer (the tokenizer has its own stop tokens)',
+    );
+  }
+  return loadAnyTokenizer(path);
 }
 
 /**
@@ -79,7 +90,9 @@ function defaultTokenizerPath(ckptDir: string): string {
  */
 export class Llama {
   readonly chatFormat: ChatFormat | undefined;
-  #rng: Rng;
+  /** False when the model is driven by token ids (see idTokenizer): there is no real tokenizer. */
+  readonly hasTokenizer: boolean;
+  #rng: SamplingRng;
   /** Which chat session's tokens the KV cache's slot 0 holds, if any. */
   cacheOwner: ChatSession | undefined;
 
@@ -93,13 +106,14 @@ export class Llama {
         `the model's vocabulary (${model.args.vocabSize}) and the tokenizer's (${tokenizer.nWords}) differ: they do not belong together`,
       );
     }
-    this.#rng = createRng(options.seed ?? 1);
+    this.#rng = createSamplingRng(options.seed ?? 1);
     this.chatFormat = tokenizer instanceof Tokenizer ? new ChatFormat(tokenizer) : undefined;
+    this.hasTokenizer = !isIdTokenizer(tokenizer);
   }
 
   static async build(options: BuildOptions): Promise<Llama> {
     if (!options || typeof options.ckptDir !== 'string') throw new GenerationError('Llama.build: ckptDir is required');
-    const tokenizer = await loadAnyTokenizer(options.tokenizerPath ?? defaultTokenizerPath(options.ckptDir));
+    const tokenizer = await openTokenizer(options);
     const model: Transformer = await loadModel(options.ckptDir, {
       ...(options.backend !== undefined ? { backend: options.backend } : {}),
       ...(options.maxSeqLen !== undefined ? { maxSeqLen: options.maxSeqLen } : {}),
@@ -108,7 +122,11 @@ export class Llama {
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
     try {
-      return new Llama(model, tokenizer, options.seed !== undefined ? { seed: options.seed } : {});
+      return new Llama(
+        model,
+        tokenizer ?? idTokenizer(model.args.vocabSize, options.stopTokens),
+        options.seed !== undefined ? { seed: options.seed } : {},
+      );
     } catch (error) {
       model.dispose();
       throw error;
@@ -117,7 +135,7 @@ export class Llama {
 
   /** Restarts the sampler's random stream. */
   reseed(seed: number): void {
-    this.#rng = createRng(seed);
+    this.#rng = createSamplingRng(seed);
   }
 
   /** Token-level generation with the reference's exact semantics (see GenerateOptions). */

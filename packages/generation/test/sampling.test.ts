@@ -1,37 +1,30 @@
 import { describe, expect, it } from 'vitest';
 import { GenerationError } from '../src/errors.js';
-import { createRng, type Rng } from '../src/rng.js';
-import {
-  argmax,
-  createSampler,
-  logSoftmax,
-  minP,
-  repetitionPenalty,
-  type SamplingOptions,
-  sampleTopP,
-  softmax,
-  temperature,
-  topK,
-} from '../src/sampling.js';
+import { minP, repetitionPenalty, temperature, topK } from '../src/logits-processors.js';
+import { argmaxOf, logSoftmax, softmaxOf } from '../src/probabilities.js';
+import { createSampler } from '../src/sampler.js';
+import type { SamplingOptions } from '../src/sampling-options.js';
+import { createSamplingRng, type SamplingRng } from '../src/sampling-rng.js';
+import { sampleTopP } from '../src/top-p.js';
 
 const LLAMA3_VOCAB = 128256;
 
 /** An rng that always returns `value`: it pins the draw to one place in the kept mass. */
-function constantRng(value: number): Rng {
+function constantRng(value: number): SamplingRng {
   return { next: () => value };
 }
 
-const rngThatMustNotBeUsed: Rng = {
+const rngThatMustNotBeUsed: SamplingRng = {
   next: () => {
     throw new Error('the rng must not be used');
   },
 };
 
-function gaussian(rng: Rng): number {
+function gaussian(rng: SamplingRng): number {
   return Math.sqrt(-2 * Math.log(1 - rng.next())) * Math.cos(2 * Math.PI * rng.next());
 }
 
-function randomLogits(size: number, scale: number, rng: Rng): Float32Array {
+function randomLogits(size: number, scale: number, rng: SamplingRng): Float32Array {
   const logits = new Float32Array(size);
   for (let i = 0; i < size; i++) logits[i] = scale * gaussian(rng);
   return logits;
@@ -60,7 +53,7 @@ function fullySortedOrder(probs: Float32Array): number[] {
   return Array.from(probs.keys()).sort((a, b) => (probs[b] as number) - (probs[a] as number) || a - b);
 }
 
-function referenceSampleTopP(probs: Float32Array, order: readonly number[], topP: number, rng: Rng): number {
+function referenceSampleTopP(probs: Float32Array, order: readonly number[], topP: number, rng: SamplingRng): number {
   let kept = 0;
   let keptMass = 0;
   while (kept < order.length && keptMass <= topP) keptMass += probs[order[kept++] as number] as number;
@@ -73,14 +66,14 @@ function referenceSampleTopP(probs: Float32Array, order: readonly number[], topP
   throw new Error('the reference walked past the kept mass');
 }
 
-describe('createRng', () => {
+describe('createSamplingRng', () => {
   it('gives the same stream for the same seed, pinned to values checked against a C xoshiro128** build', () => {
-    const first = createRng(1);
+    const first = createSamplingRng(1);
     expect([first.next(), first.next(), first.next()]).toEqual([
       0.29135420243255794, 0.5719184703193605, 0.4080578212160617,
     ]);
-    const a = createRng(42);
-    const b = createRng(42);
+    const a = createSamplingRng(42);
+    const b = createSamplingRng(42);
     const streamA = Array.from({ length: 1000 }, () => a.next());
     expect(Array.from({ length: 1000 }, () => b.next())).toEqual(streamA);
     expect(streamA[0]).toBe(0.11009680246934295);
@@ -88,14 +81,14 @@ describe('createRng', () => {
 
   it('gives different streams for different seeds, including their first draws', () => {
     const firstDraws = new Set(
-      [0, 1, 2, 3, 42, -1, 1.5, 2 ** 40, Number.MAX_SAFE_INTEGER].map((s) => createRng(s).next()),
+      [0, 1, 2, 3, 42, -1, 1.5, 2 ** 40, Number.MAX_SAFE_INTEGER].map((s) => createSamplingRng(s).next()),
     );
     expect(firstDraws.size).toBe(9);
-    expect(createRng(-0).next()).toBe(createRng(0).next());
+    expect(createSamplingRng(-0).next()).toBe(createSamplingRng(0).next());
   });
 
   it('draws uniformly in [0, 1)', () => {
-    const rng = createRng(7);
+    const rng = createSamplingRng(7);
     const bins = new Array<number>(16).fill(0);
     const draws = 160_000;
     let outOfRange = 0;
@@ -112,8 +105,8 @@ describe('createRng', () => {
 
   it('rejects a seed that is not a finite number, naming `seed`', () => {
     for (const seed of [Number.NaN, Number.POSITIVE_INFINITY, '1' as unknown as number]) {
-      expect(() => createRng(seed)).toThrow(GenerationError);
-      expect(() => createRng(seed)).toThrow(/seed/);
+      expect(() => createSamplingRng(seed)).toThrow(GenerationError);
+      expect(() => createSamplingRng(seed)).toThrow(/seed/);
     }
   });
 });
@@ -131,7 +124,7 @@ describe('sampleTopP', () => {
     // topP 0.8: masses before the sorted tokens are 0, .3, .5, .65, .75, .83, …, so the first five are kept.
     const keptIds = ids.slice(0, 5);
     const keptMass = 0.3 + 0.2 + 0.15 + 0.1 + 0.08;
-    const rng = createRng(2024);
+    const rng = createSamplingRng(2024);
     const draws = 200_000;
     const counts = countDraws(() => sampleTopP(probs, 0.8, rng), 12, draws);
     const dropped = ids.slice(5);
@@ -147,7 +140,7 @@ describe('sampleTopP', () => {
   });
 
   it('with topP = 1 draws from the whole distribution', () => {
-    const rng = createRng(99);
+    const rng = createSamplingRng(99);
     const draws = 200_000;
     const counts = countDraws(() => sampleTopP(probs, 1, rng), 12, draws);
     const expected = Array.from(probs, (p) => p / probabilities.reduce((sum, q) => sum + q, 0));
@@ -184,28 +177,29 @@ describe('sampleTopP', () => {
   });
 
   it('matches a plain full-sort implementation on many distributions, draw for draw', () => {
-    const shapes: { size: number; make: (rng: Rng) => Float32Array }[] = [];
+    const shapes: { size: number; make: (rng: SamplingRng) => Float32Array }[] = [];
     for (const size of [LLAMA3_VOCAB, 1000, 12, 2, 1]) {
       for (const scale of [0.05, 1, 3, 10]) {
-        shapes.push({ size, make: (rng) => softmax(randomLogits(size, scale, rng)) });
+        shapes.push({ size, make: (rng) => softmaxOf(randomLogits(size, scale, rng)) });
       }
       // Many ties: logits rounded to integers; an all-equal distribution; many removed tokens.
-      shapes.push({ size, make: (rng) => softmax(randomLogits(size, 2, rng).map(Math.round)) });
-      shapes.push({ size, make: () => softmax(new Float32Array(size)) });
+      shapes.push({ size, make: (rng) => softmaxOf(randomLogits(size, 2, rng).map(Math.round)) });
+      shapes.push({ size, make: () => softmaxOf(new Float32Array(size)) });
       shapes.push({
         size,
-        make: (rng) => softmax(randomLogits(size, 1, rng).map((x, i) => (i % 3 === 1 ? Number.NEGATIVE_INFINITY : x))),
+        make: (rng) =>
+          softmaxOf(randomLogits(size, 1, rng).map((x, i) => (i % 3 === 1 ? Number.NEGATIVE_INFINITY : x))),
       });
     }
-    const source = createRng(5);
+    const source = createSamplingRng(5);
     let comparisons = 0;
     for (const shape of shapes) {
       const probs = shape.make(source);
       const order = fullySortedOrder(probs);
       for (const topP of [1e-6, 0.1, 0.5, 0.9, 0.95, 0.999, 1 - 2 ** -24]) {
         const seed = Math.floor(source.next() * 1e9);
-        const fast = createRng(seed);
-        const reference = createRng(seed);
+        const fast = createSamplingRng(seed);
+        const reference = createSamplingRng(seed);
         for (let draw = 0; draw < 8; draw++) {
           expect(sampleTopP(probs, topP, fast)).toBe(referenceSampleTopP(probs, order, topP, reference));
           comparisons++;
@@ -221,7 +215,7 @@ describe('sampleTopP', () => {
   });
 
   it('rejects invalid probabilities and topP', () => {
-    const rng = createRng(1);
+    const rng = createSamplingRng(1);
     expect(() => sampleTopP(new Float32Array([0.5, -0.1]), 0.9, rng)).toThrow(/probabilities must be finite and ≥ 0/);
     expect(() => sampleTopP(new Float32Array([0.5, Number.NaN]), 0.9, rng)).toThrow(GenerationError);
     expect(() => sampleTopP(new Float32Array([0.5, Number.NaN]), 1, rng)).toThrow(GenerationError);
@@ -233,26 +227,26 @@ describe('sampleTopP', () => {
   });
 });
 
-describe('softmax and logSoftmax', () => {
+describe('softmaxOf and logSoftmax', () => {
   it('subtracts the max, applies the temperature and gives 0 to removed tokens', () => {
-    const probs = softmax(new Float32Array([1000, 1001, Number.NEGATIVE_INFINITY]));
+    const probs = softmaxOf(new Float32Array([1000, 1001, Number.NEGATIVE_INFINITY]));
     expect(probs[0]).toBeCloseTo(1 / (1 + Math.E), 6);
     expect(probs[1]).toBeCloseTo(Math.E / (1 + Math.E), 6);
     expect(probs[2]).toBe(0);
-    const tempered = softmax(new Float32Array([0, Math.log(2)]), 0.5);
+    const tempered = softmaxOf(new Float32Array([0, Math.log(2)]), 0.5);
     expect(tempered[1]).toBeCloseTo(0.8, 6);
   });
 
   it('throws when every token is removed, or on NaN', () => {
-    expect(() => softmax(new Float32Array([Number.NEGATIVE_INFINITY]))).toThrow(/every token was removed/);
-    expect(() => softmax(new Float32Array([1, Number.NaN]))).toThrow(/NaN/);
-    expect(() => softmax(new Float32Array([1]), 0)).toThrow(/temperature/);
+    expect(() => softmaxOf(new Float32Array([Number.NEGATIVE_INFINITY]))).toThrow(/every token was removed/);
+    expect(() => softmaxOf(new Float32Array([1, Number.NaN]))).toThrow(/NaN/);
+    expect(() => softmaxOf(new Float32Array([1]), 0)).toThrow(/temperature/);
   });
 
   it('logSoftmax is the log of softmax, in f64', () => {
     const logits = new Float32Array([2, -1, 0.5, 7]);
     const logProbs = logSoftmax(logits);
-    const probs = softmax(logits);
+    const probs = softmaxOf(logits);
     logProbs.forEach((lp, i) => {
       expect(lp).toBeCloseTo(Math.log(probs[i] as number), 6);
     });
@@ -260,42 +254,42 @@ describe('softmax and logSoftmax', () => {
   });
 });
 
-describe('argmax and greedy sampling', () => {
+describe('argmaxOf and greedy sampling', () => {
   it('returns the first index of the maximum, and NaN never wins', () => {
-    expect(argmax(new Float32Array([1, 3, 3, 2]))).toBe(1);
-    expect(argmax(new Float32Array([Number.NaN, 1, Number.NaN, 1]))).toBe(1);
-    expect(argmax(new Float32Array([Number.NaN, Number.NaN]))).toBe(0);
-    expect(argmax(new Float32Array([Number.NEGATIVE_INFINITY, Number.NEGATIVE_INFINITY]))).toBe(0);
-    expect(() => argmax(new Float32Array([]))).toThrow(GenerationError);
+    expect(argmaxOf(new Float32Array([1, 3, 3, 2]))).toBe(1);
+    expect(argmaxOf(new Float32Array([Number.NaN, 1, Number.NaN, 1]))).toBe(1);
+    expect(argmaxOf(new Float32Array([Number.NaN, Number.NaN]))).toBe(0);
+    expect(argmaxOf(new Float32Array([Number.NEGATIVE_INFINITY, Number.NEGATIVE_INFINITY]))).toBe(0);
+    expect(() => argmaxOf(new Float32Array([]))).toThrow(GenerationError);
   });
 
   it('temperature 0 picks the argmax without drawing from the rng', () => {
     const sampler = createSampler({ temperature: 0 }, rngThatMustNotBeUsed);
     expect(sampler.sample(new Float32Array([0.5, 4, -2, 4]), [])).toBe(1);
-    const logits = randomLogits(LLAMA3_VOCAB, 3, createRng(3));
-    expect(sampler.sample(logits, [])).toBe(argmax(logits));
+    const logits = randomLogits(LLAMA3_VOCAB, 3, createSamplingRng(3));
+    expect(sampler.sample(logits, [])).toBe(argmaxOf(logits));
   });
 });
 
 describe('createSampler', () => {
-  it('with temperature and topP only is exactly sampleTopP(softmax(logits / t), topP)', () => {
-    const source = createRng(11);
+  it('with temperature and topP only is exactly sampleTopP(softmaxOf(logits / t), topP)', () => {
+    const source = createSamplingRng(11);
     const optionsList: SamplingOptions[] = [{}, { temperature: 1.3, topP: 0.5 }, { temperature: 0.2, topP: 1 }];
     for (const options of optionsList) {
-      const sampler = createSampler(options, createRng(8));
-      const reference = createRng(8);
+      const sampler = createSampler(options, createSamplingRng(8));
+      const reference = createSamplingRng(8);
       for (let step = 0; step < 20; step++) {
         const logits = randomLogits(5000, 2, source);
-        const expected = sampleTopP(softmax(logits, options.temperature ?? 0.6), options.topP ?? 0.9, reference);
+        const expected = sampleTopP(softmaxOf(logits, options.temperature ?? 0.6), options.topP ?? 0.9, reference);
         expect(sampler.sample(logits, [])).toBe(expected);
       }
     }
   });
 
   it('gives the same token sequence for the same seed and a different one for another seed', () => {
-    const logits = randomLogits(LLAMA3_VOCAB, 1, createRng(4));
+    const logits = randomLogits(LLAMA3_VOCAB, 1, createSamplingRng(4));
     const run = (seed: number) => {
-      const sampler = createSampler({ temperature: 1, topP: 0.95 }, createRng(seed));
+      const sampler = createSampler({ temperature: 1, topP: 0.95 }, createSamplingRng(seed));
       return Array.from({ length: 30 }, () => sampler.sample(logits, []));
     };
     expect(run(123)).toEqual(run(123));
@@ -306,7 +300,7 @@ describe('createSampler', () => {
     const logits = new Float32Array([3, 1, 2, -1, 0.5]);
     const before = logits.slice();
     const options: SamplingOptions = { topK: 2, minP: 0.1, repetitionPenalty: 1.5 };
-    createSampler(options, createRng(1)).sample(logits, [0, 1, 2]);
+    createSampler(options, createSamplingRng(1)).sample(logits, [0, 1, 2]);
     expect(logits).toEqual(before);
   });
 
@@ -314,9 +308,9 @@ describe('createSampler', () => {
     // The penalty turns token 0 from the top (5) into 0.5, so top-k 1 then keeps token 1.
     const sampler = createSampler({ temperature: 0, repetitionPenalty: 10, topK: 1 }, rngThatMustNotBeUsed);
     expect(sampler.sample(new Float32Array([5, 4, 3]), [0])).toBe(1);
-    const sampling = createSampler({ temperature: 5, topP: 1, topK: 1 }, createRng(1));
+    const sampling = createSampler({ temperature: 5, topP: 1, topK: 1 }, createSamplingRng(1));
     for (let i = 0; i < 50; i++) expect(sampling.sample(new Float32Array([1, 2, 1.9]), [])).toBe(1);
-    const minPOnly = createSampler({ temperature: 5, topP: 1, minP: 0.9 }, createRng(1));
+    const minPOnly = createSampler({ temperature: 5, topP: 1, minP: 0.9 }, createSamplingRng(1));
     for (let i = 0; i < 50; i++) expect(minPOnly.sample(new Float32Array([1, 2, 1.9]), [])).not.toBe(0);
   });
 
@@ -335,8 +329,8 @@ describe('createSampler', () => {
       [{ repetitionLastN: -1 }, /repetitionLastN must be an integer ≥ 0/],
     ];
     for (const [options, message] of cases) {
-      expect(() => createSampler(options, createRng(1))).toThrow(GenerationError);
-      expect(() => createSampler(options, createRng(1))).toThrow(message);
+      expect(() => createSampler(options, createSamplingRng(1))).toThrow(GenerationError);
+      expect(() => createSampler(options, createSamplingRng(1))).toThrow(message);
     }
   });
 });
@@ -371,7 +365,7 @@ describe('logits processors', () => {
   });
 
   it('topK matches a full sort on a large vocabulary with ties', () => {
-    const logits = randomLogits(LLAMA3_VOCAB, 3, createRng(12)).map(Math.round);
+    const logits = randomLogits(LLAMA3_VOCAB, 3, createSamplingRng(12)).map(Math.round);
     const kept = logits.slice();
     topK(40)(kept, { history: [] });
     const expected = new Set(fullySortedOrder(logits).slice(0, 40));
@@ -383,7 +377,7 @@ describe('logits processors', () => {
   it('minP removes tokens below p × the top probability', () => {
     const half = Math.log(0.5);
     const logits = new Float32Array([2, 2 + half + 0.01, 2 + half - 0.01, Number.NEGATIVE_INFINITY, 1.5]);
-    const probs = softmax(logits);
+    const probs = softmaxOf(logits);
     minP(0.5)(logits, { history: [] });
     logits.forEach((value, i) => {
       const removed = (probs[i] as number) < 0.5 * (probs[0] as number);
@@ -408,13 +402,13 @@ describe('logits processors', () => {
 describe('timing (report only)', () => {
   it('prints the time of one sample() on 128256 logits', () => {
     const cases: [string, Float32Array, SamplingOptions][] = [
-      ['random N(0,1) logits, t 0.6 p 0.9', randomLogits(LLAMA3_VOCAB, 1, createRng(21)), {}],
-      ['random N(0,3) logits, t 0.6 p 0.9', randomLogits(LLAMA3_VOCAB, 3, createRng(22)), {}],
-      ['random N(0,1) logits, top-k 40', randomLogits(LLAMA3_VOCAB, 1, createRng(23)), { topK: 40 }],
-      ['random N(0,1) logits, greedy', randomLogits(LLAMA3_VOCAB, 1, createRng(24)), { temperature: 0 }],
+      ['random N(0,1) logits, t 0.6 p 0.9', randomLogits(LLAMA3_VOCAB, 1, createSamplingRng(21)), {}],
+      ['random N(0,3) logits, t 0.6 p 0.9', randomLogits(LLAMA3_VOCAB, 3, createSamplingRng(22)), {}],
+      ['random N(0,1) logits, top-k 40', randomLogits(LLAMA3_VOCAB, 1, createSamplingRng(23)), { topK: 40 }],
+      ['random N(0,1) logits, greedy', randomLogits(LLAMA3_VOCAB, 1, createSamplingRng(24)), { temperature: 0 }],
     ];
     for (const [name, logits, options] of cases) {
-      const sampler = createSampler(options, createRng(1));
+      const sampler = createSampler(options, createSamplingRng(1));
       for (let i = 0; i < 10; i++) sampler.sample(logits, []);
       const runs = 50;
       const start = performance.now();

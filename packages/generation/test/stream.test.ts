@@ -1,7 +1,8 @@
 // Streaming: the deltas add up to the non-streamed generation; stop strings and abort.
 import { type Backend, createBackend } from '@llama-ts/kernels';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Llama, StopStringFilter, type StreamDelta } from '../src/index.js';
+import type { Llama, StreamDelta } from '../src/index.js';
+import { StopStringFilter } from '../src/stream.js';
 import { golden, goldenLlama } from './fixtures.js';
 
 let backend: Backend;

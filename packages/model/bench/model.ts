@@ -10,7 +10,7 @@ import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBackend } from '@llama-ts/kernels';
-import { loadModel, type PthTensorToWrite, writePthCheckpoint } from '../src/index.js';
+import { loadModel, META_PARAMS_FILE, metaShardFile, type PthTensorToWrite, writePthCheckpoint } from '../src/index.js';
 
 function flag(name: string, fallback: number): number {
   const i = process.argv.indexOf(name);
@@ -50,7 +50,7 @@ function randomBf16(count: number, seed: number, scale: number): Uint8Array {
 }
 
 async function writeCheckpoint(): Promise<void> {
-  if (existsSync(join(DIR, 'consolidated.00.pth'))) return;
+  if (existsSync(join(DIR, metaShardFile(0)))) return;
   await mkdir(DIR, { recursive: true });
   const { dim, n_layers, n_heads, n_kv_heads, vocab_size } = PARAMS;
   const headDim = dim / n_heads;
@@ -81,8 +81,8 @@ async function writeCheckpoint(): Promise<void> {
     ),
   }));
   for (const t of tensors) if (t.shape.length === 1) new Uint16Array(t.data.buffer).fill(0x3f80); // norms = 1
-  await writePthCheckpoint(join(DIR, 'consolidated.00.pth'), tensors);
-  await writeFile(join(DIR, 'params.json'), JSON.stringify(PARAMS));
+  await writePthCheckpoint(join(DIR, metaShardFile(0)), tensors);
+  await writeFile(join(DIR, META_PARAMS_FILE), JSON.stringify(PARAMS));
 }
 
 function median(values: number[]): number {
@@ -94,7 +94,7 @@ const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 
 async function run(kind: 'cpu' | 'webgpu'): Promise<void> {
   const backend = await createBackend({ kind, log: null });
-  const size = (await stat(join(DIR, 'consolidated.00.pth'))).size;
+  const size = (await stat(join(DIR, metaShardFile(0)))).size;
   const rssBefore = process.memoryUsage().rss;
   const loadStart = performance.now();
   const model = await loadModel(DIR, { backend, maxSeqLen: prefillTokens + decodeTokens + 8 });

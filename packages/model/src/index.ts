@@ -1,22 +1,29 @@
 export type { Backend, BackendChoice } from '@llama-ts/kernels';
 export { argsFromHF, argsFromMetaParams, ffnHiddenDim, type ModelArgs, type RuntimeSizes } from './args.js';
-export { type HFLlama3RopeScaling, type HFLlamaConfig, parseHFConfig, readHFConfig } from './checkpoint/hf-config.js';
-export { modelParallelSplit, openPthCheckpoint } from './checkpoint/pth.js';
-export { type PthTensorToWrite, writePthCheckpoint } from './checkpoint/pth-writer.js';
-export { HF_ROPE_LAYOUT, openSafetensorsCheckpoint, unpermuteHFRows } from './checkpoint/safetensors.js';
-export type { CheckpointDType, CheckpointReader, CheckpointTensor } from './checkpoint/types.js';
-export { ModelError } from './errors.js';
+export {
+  CHAR_TOKENIZER_FILE,
+  findTokenizerFile,
+  LLAMA3_TOKENIZER_FILE,
+  META_PARAMS_FILE,
+  metaShardFile,
+  TOKENIZER_FILES,
+} from './checkpoint/folder/layout.js';
 export {
   type CheckpointFormat,
-  type LoadModelOptions,
-  loadModel,
   type OpenedCheckpoint,
   openCheckpoint,
-} from './load.js';
+  readMetaParams,
+} from './checkpoint/folder/open.js';
+export { type MetaCheckpointToWrite, type MetaParams, writeMetaCheckpoint } from './checkpoint/folder/write.js';
+export type { HFLlamaConfig } from './checkpoint/hf-config.js';
+export { openPthCheckpoint } from './checkpoint/pth.js';
+export { type PthTensorToWrite, writePthCheckpoint } from './checkpoint/pth-writer.js';
+export type { CheckpointDType, CheckpointReader, CheckpointTensor } from './checkpoint/types.js';
+export { ModelError } from './errors.js';
+export { type LoadModelOptions, loadModel } from './load.js';
 export { LLAMA31_ROPE_SCALING, type RopeScaling, ropeFrequencies } from './rope.js';
 export { type ForwardOptions, Transformer } from './transformer.js';
 export {
-  checkTensors,
   expectedShapes,
   type LayerWeights,
   type LlamaWeights,

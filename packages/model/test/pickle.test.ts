@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isContiguous, unpickleStateDict } from '../src/checkpoint/pickle.js';
-import { type PickledTensorRef, pickleStateDict } from '../src/checkpoint/pth-writer.js';
+import { type PickledTensorRef, pickleStateDict } from '../src/checkpoint/pickle-writer.js';
 import { ModelError } from '../src/errors.js';
 
 const SOURCE = '/ckpt/consolidated.00.pth';

@@ -4,13 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sharedPath } from '@llama-ts/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pickleStateDict } from '../src/checkpoint/pickle-writer.js';
 import { openPthCheckpoint } from '../src/checkpoint/pth.js';
-import {
-  type PthTensorToWrite,
-  pickleStateDict,
-  writePthArchive,
-  writePthCheckpoint,
-} from '../src/checkpoint/pth-writer.js';
+import { type PthTensorToWrite, writePthCheckpoint } from '../src/checkpoint/pth-writer.js';
+import { writePthArchive } from '../src/checkpoint/torch-zip-writer.js';
 import type { CheckpointReader } from '../src/checkpoint/types.js';
 import { ModelError } from '../src/errors.js';
 import { splitForRank } from './shards.js';

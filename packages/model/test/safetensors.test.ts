@@ -5,13 +5,9 @@ import { join } from 'node:path';
 import { sharedPath } from '@llama-ts/test-support';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type HFLlamaConfig, parseHFConfig, readHFConfig } from '../src/checkpoint/hf-config.js';
-import {
-  HF_ROPE_LAYOUT,
-  openSafetensorsCheckpoint,
-  readSafetensorsHeader,
-  type SafetensorsCheckpointReader,
-  unpermuteHFRows,
-} from '../src/checkpoint/safetensors.js';
+import { HF_ROPE_LAYOUT, unpermuteHFRows } from '../src/checkpoint/hf-rows.js';
+import { openSafetensorsCheckpoint, type SafetensorsCheckpointReader } from '../src/checkpoint/safetensors.js';
+import { readSafetensorsHeader } from '../src/checkpoint/safetensors-header.js';
 import { ModelError } from '../src/errors.js';
 
 const GOLDEN_DIR = sharedPath('golden', 'tiny-hf-f16');

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { CharTokenizer } from './char-tokenizer.js';
 import { TokenizerError } from './errors.js';
 import { Tokenizer } from './tokenizer.js';
+import type { TextTokenizer } from './types.js';
 
 export * from './index.js';
 
@@ -23,7 +24,10 @@ export async function loadTokenizer(path: string): Promise<Tokenizer> {
 
 /** Loads a CharTokenizer saved as JSON (the `tokenizer.json` written beside a from-scratch checkpoint). */
 export async function loadCharTokenizer(path: string): Promise<CharTokenizer> {
-  const text = await readText(path, 'character tokenizer file');
+  return charTokenizerFromText(await readText(path, 'character tokenizer file'), path);
+}
+
+function charTokenizerFromText(text: string, path: string): CharTokenizer {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -31,4 +35,21 @@ export async function loadCharTokenizer(path: string): Promise<CharTokenizer> {
     throw new TokenizerError(`${path}: not valid JSON (${(error as Error).message})`);
   }
   return CharTokenizer.fromJSON(json, path);
+}
+
+/** A tiktoken rank file's first line: `<base64 token bytes> <rank>`. */
+const RANKS_LINE = /^[A-Za-z0-9+/=]+\s+\d+$/;
+
+/**
+ * Loads whichever tokenizer `path` holds, told apart by its contents: Llama 3's `tokenizer.model`
+ * (tiktoken ranks) or a CharTokenizer's `tokenizer.json`.
+ */
+export async function loadAnyTokenizer(path: string): Promise<TextTokenizer> {
+  const text = await readText(path, 'tokenizer file');
+  const firstLine = text.trimStart().split('\n', 1)[0]?.trim() ?? '';
+  if (firstLine.startsWith('{')) return charTokenizerFromText(text, path);
+  if (RANKS_LINE.test(firstLine)) return Tokenizer.fromRanks(text, { source: path });
+  throw new TokenizerError(
+    `${path}: not a tokenizer file: expected Llama 3's tokenizer.model (lines of "<base64 bytes> <rank>") or a character tokenizer's tokenizer.json`,
+  );
 }

@@ -16,6 +16,7 @@ describe('dist entry points', () => {
     const node = await import('../dist/node.js');
     expect(typeof node.loadTokenizer).toBe('function');
     expect(typeof node.loadCharTokenizer).toBe('function');
+    expect(typeof node.loadAnyTokenizer).toBe('function');
     expect(node.Tokenizer).toBe((await import('../dist/index.js')).Tokenizer);
   });
 

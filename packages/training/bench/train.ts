@@ -20,7 +20,7 @@ import {
   initParameters,
   LlamaTrainer,
   presetArgs,
-  Rng,
+  TrainingRng,
 } from '../src/index.js';
 
 const VOCAB = 68;
@@ -39,7 +39,7 @@ const { batchSize, seqLen } = preset;
 const tokensPerStep = batchSize * seqLen;
 
 /** Random token batches: the throughput does not depend on the text. */
-function randomBatch(rng: Rng) {
+function randomBatch(rng: TrainingRng) {
   const x = new Int32Array(tokensPerStep);
   const y = new Int32Array(tokensPerStep);
   for (let i = 0; i < tokensPerStep; i++) {
@@ -70,7 +70,7 @@ async function trainingSteps(backend: Backend, times: OpTimes | undefined) {
   const trainer = new LlamaTrainer(backend, args, initParameters(args, { seed: preset.seed, scheme: preset.init }));
   // The training loop's own optimiser and clipping, so the bench times what `train` runs.
   const adam = new AdamW(backend, trainer.params, preset.optimizer);
-  const rng = new Rng(1);
+  const rng = new TrainingRng(1);
   let lastLoss = 0;
   const step = async () => {
     lastLoss = await trainer.lossAndGradients(randomBatch(rng));
@@ -105,7 +105,7 @@ async function trainingSteps(backend: Backend, times: OpTimes | undefined) {
 
 /** GFLOP/s of `run` (2·M·N·K FLOPs), the best of a few timed batches after a warm-up. */
 async function matmulGflops(backend: Backend, M: number, N: number, K: number, kind: 'y' | 'dX' | 'dW') {
-  const rng = new Rng(2);
+  const rng = new TrainingRng(2);
   const random = (n: number) => Float32Array.from({ length: n }, () => rng.normal(0, 1));
   const x = fromArray(backend, random(M * K), [M, K]);
   const w = fromArray(backend, random(N * K), [N, K]);

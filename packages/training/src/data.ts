@@ -6,7 +6,8 @@
  */
 
 import { CharTokenizer } from '@llama-ts/tokenizer';
-import type { Rng } from './rng.js';
+import { TrainingError } from './errors.js';
+import type { TrainingRng } from './rng.js';
 
 export type SplitName = 'train' | 'val' | 'test';
 
@@ -73,7 +74,7 @@ export function splitTokens(
 ): CorpusSplits {
   const { train, val } = fractions;
   if (!(train > 0 && val >= 0 && train + val <= 1)) {
-    throw new RangeError(
+    throw new TrainingError(
       `splitTokens: fractions must satisfy train > 0, val >= 0, train + val <= 1; got train ${train}, val ${val}`,
     );
   }
@@ -99,19 +100,19 @@ export function batchStartCount(length: number, seqLen: number): number {
 function checkBatchOptions(data: Int32Array, options: BatchOptions, what: string): void {
   const { batchSize, seqLen, bosId, eosId } = options;
   if (!Number.isInteger(seqLen) || seqLen < 2) {
-    throw new RangeError(`${what}: seqLen must be an integer >= 2 (bos plus at least one token), got ${seqLen}`);
+    throw new TrainingError(`${what}: seqLen must be an integer >= 2 (bos plus at least one token), got ${seqLen}`);
   }
   if (!Number.isInteger(batchSize) || batchSize < 1) {
-    throw new RangeError(`${what}: batchSize must be a positive integer, got ${batchSize}`);
+    throw new TrainingError(`${what}: batchSize must be a positive integer, got ${batchSize}`);
   }
   for (const [name, id] of [
     ['bosId', bosId],
     ['eosId', eosId],
   ] as const) {
-    if (!Number.isInteger(id) || id < 0) throw new RangeError(`${what}: ${name} must be a token id, got ${id}`);
+    if (!Number.isInteger(id) || id < 0) throw new TrainingError(`${what}: ${name} must be a token id, got ${id}`);
   }
   if (batchStartCount(data.length, seqLen) < 1) {
-    throw new RangeError(
+    throw new TrainingError(
       `${what}: the split has ${data.length} tokens, too few for sequences of ${seqLen} (needs at least ${seqLen})`,
     );
   }
@@ -127,7 +128,7 @@ export function batchAt(data: Int32Array, starts: readonly number[], options: Ba
   const lastStart = data.length - seqLen;
   starts.forEach((i, row) => {
     if (!Number.isInteger(i) || i < 0 || i > lastStart) {
-      throw new RangeError(`batchAt: start ${i} of row ${row} is outside 0..${lastStart}`);
+      throw new TrainingError(`batchAt: start ${i} of row ${row} is outside 0..${lastStart}`);
     }
     const at = row * seqLen;
     x[at] = bosId;
@@ -143,7 +144,7 @@ export function batchAt(data: Int32Array, starts: readonly number[], options: Ba
 }
 
 /** One batch of `batchSize` rows at starts drawn uniformly (with replacement) by `rng`. */
-export function sampleBatch(data: Int32Array, options: BatchOptions, rng: Rng): Batch {
+export function sampleBatch(data: Int32Array, options: BatchOptions, rng: TrainingRng): Batch {
   checkBatchOptions(data, options, 'sampleBatch');
   const count = batchStartCount(data.length, options.seqLen);
   const starts = Array.from({ length: options.batchSize }, () => rng.int(count));
@@ -155,7 +156,7 @@ export class BatchSampler {
   constructor(
     readonly data: Int32Array,
     readonly options: BatchOptions,
-    readonly rng: Rng,
+    readonly rng: TrainingRng,
   ) {
     checkBatchOptions(data, options, 'BatchSampler');
   }

@@ -1,35 +1,15 @@
 export {
   argsOfParams,
   type CheckpointContents,
-  type MetaParams,
-  OPTIMIZER_FILE,
-  type OptimizerMoments,
-  PARAMS_FILE,
   type Parameters,
-  RESUME_DIR,
-  type ResumePoint,
-  readParameters,
-  readParams,
-  readTrainingState,
-  TOKENIZER_FILE,
-  TRAINING_STATE_FILE,
-  type TrainingState,
-  WEIGHTS_FILE,
   writeCheckpoint,
-  writeTrainingState,
 } from './checkpoint.js';
 export {
   type Batch,
   type BatchOptions,
   BatchSampler,
-  batchAt,
-  batchStartCount,
   type CorpusSplits,
   prepareCorpus,
-  REFERENCE_SPLIT,
-  type SplitName,
-  sampleBatch,
-  splitTokens,
   type TargetAlignment,
   type TrainingCorpus,
 } from './data.js';
@@ -38,22 +18,14 @@ export {
   GPT2_INIT,
   type InitScheme,
   initParameters,
-  numel,
   type ParameterSpec,
   parameterCount,
   parameterSpecs,
   TORCH_DEFAULT_INIT,
 } from './init.js';
 export { LlamaTrainer } from './llama-train.js';
-export {
-  CSV_HEADER,
-  type LossCurveOptions,
-  LossLog,
-  type LossRecord,
-  lossCurveSVG,
-  niceTicks,
-} from './metrics.js';
-export { AdamW, clipScale, decaysWeight, globalGradNorm, type StepOptions, validateOptimizer } from './optimizer.js';
+export { type LossCurveOptions, LossLog, type LossRecord, lossCurveSVG } from './metrics.js';
+export { AdamW, clipScale, globalGradNorm, type StepOptions } from './optimizer.js';
 export {
   defaultPreset,
   estimateTrainingFlops,
@@ -68,8 +40,16 @@ export {
   seed003,
   type TrainingPreset,
 } from './presets.js';
-export { type PresetOverrides, resolvePreset, scaleSchedule, validatePreset } from './resolve-preset.js';
-export { Rng, type RngState } from './rng.js';
+export { type PresetOverrides, resolvePreset } from './resolve-preset.js';
+export {
+  type OptimizerMoments,
+  type ResumePoint,
+  readTrainingState,
+  type TrainingState,
+  writeTrainingState,
+} from './resume-state.js';
+export { type RngState, TrainingRng } from './rng.js';
+export { LOSS_CSV_FILE, LOSS_SVG_FILE, trainingStatePath } from './run-folder.js';
 export {
   type CosineScheduleOptions,
   constantLr,
@@ -77,16 +57,13 @@ export {
   type LrSchedule,
   learningRate,
   lrAt,
-  validateSchedule,
 } from './schedule.js';
-export {
-  LOSS_CSV_FILE,
-  LOSS_SVG_FILE,
-  type TrainEvalInfo,
-  type TrainingData,
-  type TrainOptions,
-  type TrainStartInfo,
-  type TrainStepInfo,
-  type TrainSummary,
-  train,
-} from './train.js';
+export { train } from './train.js';
+export type {
+  TrainEvalInfo,
+  TrainingData,
+  TrainOptions,
+  TrainStartInfo,
+  TrainStepInfo,
+  TrainSummary,
+} from './train-options.js';

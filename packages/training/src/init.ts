@@ -4,7 +4,8 @@
  */
 
 import { expectedShapes, type ModelArgs } from '@llama-ts/model';
-import { Rng } from './rng.js';
+import { TrainingError } from './errors.js';
+import { TrainingRng } from './rng.js';
 
 /**
  * - 'torch-default': what the reference recipe gets from PyTorch's module defaults: every
@@ -42,7 +43,7 @@ export function parameterSpecs(args: ModelArgs): ParameterSpec[] {
   for (let i = 0; i < args.nLayers; i++) names.push(...LAYER_ORDER.map((suffix) => `layers.${i}.${suffix}`));
   names.push('norm.weight', 'output.weight');
   if (names.length !== shapes.size || !names.every((name) => shapes.has(name))) {
-    throw new Error('internal: parameterSpecs and expectedShapes disagree on the tensor names');
+    throw new TrainingError('internal: parameterSpecs and expectedShapes disagree on the tensor names');
   }
   return names.map((name) => ({ name, shape: [...(shapes.get(name) as number[])] }));
 }
@@ -67,10 +68,10 @@ function isResidualProjection(name: string): boolean {
 function checkScheme(scheme: InitScheme): void {
   if (scheme.kind === 'torch-default') return;
   if (scheme.kind !== 'normal') {
-    throw new RangeError(`unknown init scheme ${JSON.stringify((scheme as { kind: unknown }).kind)}`);
+    throw new TrainingError(`unknown init scheme ${JSON.stringify((scheme as { kind: unknown }).kind)}`);
   }
   if (!Number.isFinite(scheme.std) || scheme.std <= 0) {
-    throw new RangeError(`normal init: std must be a positive number, got ${scheme.std}`);
+    throw new TrainingError(`normal init: std must be a positive number, got ${scheme.std}`);
   }
 }
 
@@ -80,11 +81,11 @@ function checkScheme(scheme: InitScheme): void {
  */
 export function initParameters(
   args: ModelArgs,
-  options: { seed: number | Rng; scheme?: InitScheme },
+  options: { seed: number | TrainingRng; scheme?: InitScheme },
 ): Map<string, Float32Array> {
   const scheme = options.scheme ?? GPT2_INIT;
   checkScheme(scheme);
-  const rng = typeof options.seed === 'number' ? new Rng(options.seed) : options.seed;
+  const rng = typeof options.seed === 'number' ? new TrainingRng(options.seed) : options.seed;
   const out = new Map<string, Float32Array>();
   for (const { name, shape } of parameterSpecs(args)) {
     const values = new Float32Array(numel(shape));

@@ -20,6 +20,7 @@ import {
 } from '@llama-ts/kernels';
 import { expectedShapes, type ModelArgs, ropeFrequencies } from '@llama-ts/model';
 import type { Batch } from './data.js';
+import { TrainingError } from './errors.js';
 
 /** The activations of one layer that its backward pass needs. */
 interface LayerTape {
@@ -55,7 +56,7 @@ export class LlamaTrainer {
   ) {
     for (const [name, shape] of expectedShapes(args)) {
       const value = values.get(name);
-      if (!value) throw new Error(`LlamaTrainer: parameter ${name} is missing`);
+      if (!value) throw new TrainingError(`LlamaTrainer: parameter ${name} is missing`);
       this.params.set(name, fromArray(backend, value, shape));
     }
     this.#rope = ropeTable(backend, {

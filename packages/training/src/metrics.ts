@@ -2,6 +2,7 @@
 
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { TrainingError } from './errors.js';
 
 export interface LossRecord {
   step: number;
@@ -16,7 +17,8 @@ export const CSV_HEADER = 'step,train_loss,val_loss,lr,tokens_per_second';
 
 function checkRecord(record: LossRecord, what: string): LossRecord {
   const { step, trainLoss, valLoss, lr, tokensPerSecond } = record;
-  if (!Number.isInteger(step) || step < 0) throw new RangeError(`${what}: step must be an integer >= 0, got ${step}`);
+  if (!Number.isInteger(step) || step < 0)
+    throw new TrainingError(`${what}: step must be an integer >= 0, got ${step}`);
   const numbers: [string, number | undefined][] = [
     ['trainLoss', trainLoss],
     ['valLoss', valLoss],
@@ -26,7 +28,7 @@ function checkRecord(record: LossRecord, what: string): LossRecord {
   for (const [name, value] of numbers) {
     if (name === 'valLoss' && value === undefined) continue;
     if (typeof value !== 'number' || Number.isNaN(value)) {
-      throw new RangeError(`${what}: ${name} must be a number, got ${String(value)}`);
+      throw new TrainingError(`${what}: ${name} must be a number, got ${String(value)}`);
     }
   }
   return valLoss === undefined
@@ -54,7 +56,7 @@ export class LossLog {
     const checked = checkRecord(record, `LossLog.append (record ${this.#records.length})`);
     const last = this.#records.at(-1);
     if (last && checked.step <= last.step) {
-      throw new RangeError(`LossLog.append: step ${checked.step} does not follow step ${last.step}`);
+      throw new TrainingError(`LossLog.append: step ${checked.step} does not follow step ${last.step}`);
     }
     this.#records.push(checked);
   }
@@ -69,7 +71,7 @@ export class LossLog {
   }
 
   static fromJSON(json: unknown): LossLog {
-    if (!Array.isArray(json)) throw new TypeError('LossLog.fromJSON: expected an array of records');
+    if (!Array.isArray(json)) throw new TrainingError('LossLog.fromJSON: expected an array of records');
     return new LossLog(json as LossRecord[]);
   }
 
@@ -85,12 +87,15 @@ export class LossLog {
   static fromCSV(text: string): LossLog {
     const lines = text.split(/\r?\n/).filter((line) => line.length > 0);
     if (lines[0] !== CSV_HEADER) {
-      throw new Error(`loss CSV: the first line must be "${CSV_HEADER}", got ${JSON.stringify(lines[0] ?? '')}`);
+      throw new TrainingError(
+        `loss CSV: the first line must be "${CSV_HEADER}", got ${JSON.stringify(lines[0] ?? '')}`,
+      );
     }
     const log = new LossLog();
     lines.slice(1).forEach((line, index) => {
       const cells = line.split(',');
-      if (cells.length !== 5) throw new Error(`loss CSV line ${index + 2}: expected 5 fields, got ${cells.length}`);
+      if (cells.length !== 5)
+        throw new TrainingError(`loss CSV line ${index + 2}: expected 5 fields, got ${cells.length}`);
       const [step, trainLoss, valLoss, lr, tokensPerSecond] = cells.map((cell) =>
         cell === '' ? undefined : Number(cell),
       );

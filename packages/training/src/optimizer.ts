@@ -4,9 +4,9 @@
  */
 
 import { adamwStep, type Backend, fromArray, sumSquares, type Tensor, zeros } from '@llama-ts/kernels';
-import type { OptimizerMoments } from './checkpoint.js';
 import { TrainingError } from './errors.js';
 import type { OptimizerConfig } from './presets.js';
+import type { OptimizerMoments } from './resume-state.js';
 
 /**
  * Whether decoupled weight decay applies to a parameter: the 2-D matrices of the attention, the

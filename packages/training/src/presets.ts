@@ -5,9 +5,10 @@
  * often to evaluate and checkpoint.
  */
 
+import type { MetaParams } from '@llama-ts/model';
 import { argsFromMetaParams, type ModelArgs } from '@llama-ts/model';
-import type { MetaParams } from './checkpoint.js';
 import type { TargetAlignment } from './data.js';
+import { asTrainingError, TrainingError } from './errors.js';
 import { GPT2_INIT, type InitScheme, parameterSpecs, TORCH_DEFAULT_INIT } from './init.js';
 import { constantLr, cosineLr, type LrSchedule } from './schedule.js';
 
@@ -162,7 +163,7 @@ export type PresetName = 'seed003' | 'default';
 /** A preset by name; throws listing the known names. */
 export function getPreset(name: string): TrainingPreset {
   const preset = Object.hasOwn(PRESETS, name) ? PRESETS[name] : undefined;
-  if (!preset) throw new RangeError(`unknown training preset "${name}"; known: ${Object.keys(PRESETS).join(', ')}`);
+  if (!preset) throw new TrainingError(`unknown training preset "${name}"; known: ${Object.keys(PRESETS).join(', ')}`);
   return preset;
 }
 
@@ -173,7 +174,11 @@ export function presetParams(preset: TrainingPreset, vocabSize: number): MetaPar
 
 /** The ModelArgs of `preset`'s model (maxSeqLen = the context it trains with). */
 export function presetArgs(preset: TrainingPreset, vocabSize: number): ModelArgs {
-  return argsFromMetaParams(presetParams(preset, vocabSize), {}, `preset ${preset.name}`);
+  try {
+    return argsFromMetaParams(presetParams(preset, vocabSize), {}, `preset ${preset.name}`);
+  } catch (error) {
+    throw asTrainingError(error);
+  }
 }
 
 export interface FlopEstimate {

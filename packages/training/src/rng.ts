@@ -3,16 +3,18 @@
  * so a training run can save it and resume with the same random stream.
  */
 
+import { TrainingError } from './errors.js';
+
 export type RngState = readonly [number, number, number, number];
 
 const TWO_POW_32 = 2 ** 32;
 
-export class Rng {
+export class TrainingRng {
   #s: Uint32Array;
 
   /** `seed`: any integer (taken modulo 2^32). The same seed always gives the same stream. */
   constructor(seed: number) {
-    if (!Number.isInteger(seed)) throw new RangeError(`Rng: seed must be an integer, got ${seed}`);
+    if (!Number.isInteger(seed)) throw new TrainingError(`TrainingRng: seed must be an integer, got ${seed}`);
     let x = seed >>> 0;
     const next = (): number => {
       // splitmix32: spreads one 32-bit seed into the four words xoshiro needs.
@@ -27,16 +29,18 @@ export class Rng {
   }
 
   /** A generator continuing exactly where the one whose `state()` this is left off. */
-  static fromState(state: RngState): Rng {
+  static fromState(state: RngState): TrainingRng {
     if (
       !Array.isArray(state) ||
       state.length !== 4 ||
       !state.every((word) => Number.isInteger(word) && word >= 0 && word < TWO_POW_32) ||
       state.every((word) => word === 0)
     ) {
-      throw new RangeError(`Rng.fromState: expected four uint32 words, not all zero, got ${JSON.stringify(state)}`);
+      throw new TrainingError(
+        `TrainingRng.fromState: expected four uint32 words, not all zero, got ${JSON.stringify(state)}`,
+      );
     }
-    const rng = new Rng(0);
+    const rng = new TrainingRng(0);
     rng.#s = Uint32Array.from(state);
     return rng;
   }
@@ -74,7 +78,7 @@ export class Rng {
   /** Uniform integer in [0, n), without modulo bias; n at most 2^32. */
   int(n: number): number {
     if (!Number.isInteger(n) || n < 1 || n > TWO_POW_32) {
-      throw new RangeError(`Rng.int: n must be an integer in 1..2^32, got ${n}`);
+      throw new TrainingError(`TrainingRng.int: n must be an integer in 1..2^32, got ${n}`);
     }
     const limit = TWO_POW_32 - (TWO_POW_32 % n);
     for (;;) {

@@ -1,5 +1,7 @@
 /** Learning-rate schedules. Steps count from 0: step s is the s-th optimiser update. */
 
+import { TrainingError } from './errors.js';
+
 export interface CosineScheduleOptions {
   /** Peak learning rate, reached at the end of warmup. */
   maxLr: number;
@@ -14,12 +16,13 @@ export interface CosineScheduleOptions {
 export type LrSchedule = { kind: 'constant'; lr: number } | ({ kind: 'cosine' } & CosineScheduleOptions);
 
 function checkStep(step: number, what: string): void {
-  if (!Number.isInteger(step) || step < 0) throw new RangeError(`${what}: step must be an integer >= 0, got ${step}`);
+  if (!Number.isInteger(step) || step < 0)
+    throw new TrainingError(`${what}: step must be an integer >= 0, got ${step}`);
 }
 
 function checkRate(value: number, name: string, what: string): void {
   if (!Number.isFinite(value) || value < 0) {
-    throw new RangeError(`${what}: ${name} must be a finite number >= 0, got ${value}`);
+    throw new TrainingError(`${what}: ${name} must be a finite number >= 0, got ${value}`);
   }
 }
 
@@ -30,21 +33,21 @@ export function validateSchedule(schedule: LrSchedule): void {
     return;
   }
   if (schedule.kind !== 'cosine') {
-    throw new RangeError(`unknown schedule kind ${JSON.stringify((schedule as { kind: unknown }).kind)}`);
+    throw new TrainingError(`unknown schedule kind ${JSON.stringify((schedule as { kind: unknown }).kind)}`);
   }
   const what = 'cosine schedule';
   const { maxLr, minLr, warmupSteps, totalSteps } = schedule;
   checkRate(maxLr, 'maxLr', what);
   checkRate(minLr, 'minLr', what);
-  if (minLr > maxLr) throw new RangeError(`${what}: minLr ${minLr} is above maxLr ${maxLr}`);
+  if (minLr > maxLr) throw new TrainingError(`${what}: minLr ${minLr} is above maxLr ${maxLr}`);
   if (!Number.isInteger(warmupSteps) || warmupSteps < 0) {
-    throw new RangeError(`${what}: warmupSteps must be an integer >= 0, got ${warmupSteps}`);
+    throw new TrainingError(`${what}: warmupSteps must be an integer >= 0, got ${warmupSteps}`);
   }
   if (!Number.isInteger(totalSteps) || totalSteps < 1) {
-    throw new RangeError(`${what}: totalSteps must be a positive integer, got ${totalSteps}`);
+    throw new TrainingError(`${what}: totalSteps must be a positive integer, got ${totalSteps}`);
   }
   if (warmupSteps > totalSteps) {
-    throw new RangeError(`${what}: warmupSteps ${warmupSteps} is more than totalSteps ${totalSteps}`);
+    throw new TrainingError(`${what}: warmupSteps ${warmupSteps} is more than totalSteps ${totalSteps}`);
   }
 }
 

@@ -1,24 +1,16 @@
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadModel, openPthCheckpoint } from '@llama-ts/model';
+import { loadModel, type MetaParams, openPthCheckpoint } from '@llama-ts/model';
 import { readSharedText } from '@llama-ts/test-support';
 import { CharTokenizer } from '@llama-ts/tokenizer';
 import { loadCharTokenizer } from '@llama-ts/tokenizer/node';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  argsOfParams,
-  type MetaParams,
-  readParameters,
-  readParams,
-  readTrainingState,
-  type TrainingState,
-  writeCheckpoint,
-  writeTrainingState,
-} from '../src/checkpoint.js';
+import { argsOfParams, readParameters, readParams, writeCheckpoint } from '../src/checkpoint.js';
 import { initParameters, parameterSpecs } from '../src/init.js';
 import { LossLog } from '../src/metrics.js';
-import { Rng } from '../src/rng.js';
+import { readTrainingState, type TrainingState, writeTrainingState } from '../src/resume-state.js';
+import { TrainingRng } from '../src/rng.js';
 
 const tokenizer = CharTokenizer.fromCorpus(readSharedText('data', 'tiny_shakespeare.txt'));
 const params: MetaParams = {
@@ -40,7 +32,7 @@ const root = await mkdtemp(join(tmpdir(), 'llama-ts-ckpt-'));
 afterAll(() => rm(root, { recursive: true, force: true }));
 
 function moments(seed: number): Map<string, Float32Array> {
-  const rng = new Rng(seed);
+  const rng = new TrainingRng(seed);
   return new Map(
     parameterSpecs(args).map(({ name }) => [name, (tensors.get(name) as Float32Array).map(() => rng.next())]),
   );
@@ -128,11 +120,11 @@ describe('training state for --resume', () => {
       { step: 0, trainLoss: 4.3, valLoss: 4.31, lr: 1e-4, tokensPerSecond: 900 },
       { step: 1, trainLoss: 4.1, lr: 2e-4, tokensPerSecond: 950.5 },
     ]);
-    const trainRng = new Rng(1);
+    const trainRng = new TrainingRng(1);
     trainRng.next();
     const state: TrainingState = {
       step: 200,
-      rng: { train: trainRng.state(), eval: new Rng(2).state() },
+      rng: { train: trainRng.state(), eval: new TrainingRng(2).state() },
       lossLog: log.toJSON(),
       tokensSeen: 153_600,
       elapsedSeconds: 412.5,
@@ -148,7 +140,7 @@ describe('training state for --resume', () => {
     expect(back.state).toEqual(state);
     for (const [name, values] of m) expect(back.moments.m.get(name)).toEqual(values);
     for (const [name, values] of v) expect(back.moments.v.get(name)).toEqual(values);
-    const resumed = Rng.fromState(back.state.rng.train as [number, number, number, number]);
+    const resumed = TrainingRng.fromState(back.state.rng.train as [number, number, number, number]);
     expect(resumed.next()).toBe(trainRng.next());
 
     // The resume/ folder does not confuse the loader (every *.pth at the top level is a shard).

@@ -1,7 +1,7 @@
 import { readSharedText } from '@llama-ts/test-support';
 import { describe, expect, it } from 'vitest';
 import { BatchSampler, batchAt, batchStartCount, prepareCorpus, sampleBatch, splitTokens } from '../src/data.js';
-import { Rng } from '../src/rng.js';
+import { TrainingRng } from '../src/rng.js';
 
 const text = readSharedText('data', 'tiny_shakespeare.txt');
 const corpus = prepareCorpus(text);
@@ -52,7 +52,7 @@ describe('batches', () => {
   });
 
   it("the recipe's y runs two tokens ahead of x within the row", () => {
-    const rng = new Rng(5);
+    const rng = new TrainingRng(5);
     const { tokenizer, splits } = corpus;
     const batch = sampleBatch(
       splits.train,
@@ -73,20 +73,20 @@ describe('batches', () => {
     const count = batchStartCount(data.length, 5);
     expect(count).toBe(8);
     const hits = new Array(count).fill(0);
-    const sampler = new BatchSampler(data, { ...options, batchSize: 1000 }, new Rng(9));
+    const sampler = new BatchSampler(data, { ...options, batchSize: 1000 }, new TrainingRng(9));
     for (let k = 0; k < 40; k++) {
       const { x } = sampler.next();
       for (let row = 0; row < 1000; row++) hits[(x[row * 5 + 1] as number) - 0]++;
     }
     for (const h of hits) expect(Math.abs(h / 40_000 - 1 / count)).toBeLessThan(0.01);
-    const a = sampleBatch(corpus.splits.val, { ...options, seqLen: 64 }, new Rng(3));
-    const b = sampleBatch(corpus.splits.val, { ...options, seqLen: 64 }, new Rng(3));
+    const a = sampleBatch(corpus.splits.val, { ...options, seqLen: 64 }, new TrainingRng(3));
+    const b = sampleBatch(corpus.splits.val, { ...options, seqLen: 64 }, new TrainingRng(3));
     expect(a).toEqual(b);
   });
 
   it('validates its arguments', () => {
     const data = new Int32Array(10);
-    const rng = new Rng(1);
+    const rng = new TrainingRng(1);
     expect(() => sampleBatch(data, { ...options, seqLen: 1 }, rng)).toThrow(/seqLen must be an integer >= 2/);
     expect(() => sampleBatch(data, { ...options, batchSize: 0 }, rng)).toThrow(/batchSize must be a positive integer/);
     expect(() => sampleBatch(data, { ...options, seqLen: 11 }, rng)).toThrow(/10 tokens, too few for sequences of 11/);

@@ -1,7 +1,7 @@
 import { argsFromMetaParams, expectedShapes } from '@llama-ts/model';
 import { describe, expect, it } from 'vitest';
 import { GPT2_INIT, initParameters, numel, parameterCount, parameterSpecs, TORCH_DEFAULT_INIT } from '../src/init.js';
-import { Rng } from '../src/rng.js';
+import { TrainingRng } from '../src/rng.js';
 
 const args = argsFromMetaParams({
   dim: 64,
@@ -77,7 +77,7 @@ describe('initParameters', () => {
     const c = initParameters(args, { seed: 12 });
     expect(a.get('layers.1.attention.wk.weight')).toEqual(b.get('layers.1.attention.wk.weight'));
     expect(a.get('layers.1.attention.wk.weight')).not.toEqual(c.get('layers.1.attention.wk.weight'));
-    const rng = new Rng(11);
+    const rng = new TrainingRng(11);
     expect(initParameters(args, { seed: rng }).get('output.weight')).toEqual(a.get('output.weight'));
   });
 

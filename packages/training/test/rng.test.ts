@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../src/rng.js';
+import { TrainingRng } from '../src/rng.js';
 
-describe('Rng', () => {
+describe('TrainingRng', () => {
   it('is deterministic per seed and differs between seeds', () => {
-    const a = new Rng(42);
-    const b = new Rng(42);
-    const c = new Rng(43);
+    const a = new TrainingRng(42);
+    const b = new TrainingRng(42);
+    const c = new TrainingRng(43);
     const seqA = Array.from({ length: 8 }, () => a.nextUint32());
     expect(Array.from({ length: 8 }, () => b.nextUint32())).toEqual(seqA);
     expect(Array.from({ length: 8 }, () => c.nextUint32())).not.toEqual(seqA);
@@ -13,16 +13,16 @@ describe('Rng', () => {
   });
 
   it('resumes exactly from a saved state', () => {
-    const rng = new Rng(7);
+    const rng = new TrainingRng(7);
     for (let i = 0; i < 100; i++) rng.next();
     const saved = rng.state();
     const expected = Array.from({ length: 20 }, () => rng.int(1000));
-    const restored = Rng.fromState(JSON.parse(JSON.stringify(saved)));
+    const restored = TrainingRng.fromState(JSON.parse(JSON.stringify(saved)));
     expect(Array.from({ length: 20 }, () => restored.int(1000))).toEqual(expected);
   });
 
   it('draws uniform floats, bounded ints and normals with the right moments', () => {
-    const rng = new Rng(1);
+    const rng = new TrainingRng(1);
     const n = 200_000;
     let sum = 0;
     let sumSq = 0;
@@ -43,9 +43,11 @@ describe('Rng', () => {
   });
 
   it('rejects bad seeds, states and ranges', () => {
-    expect(() => new Rng(1.5)).toThrow(/seed must be an integer/);
-    expect(() => Rng.fromState([0, 0, 0, 0])).toThrow(/not all zero/);
-    expect(() => Rng.fromState([1, 2, 3] as unknown as [number, number, number, number])).toThrow(/four uint32/);
-    expect(() => new Rng(1).int(0)).toThrow(/n must be/);
+    expect(() => new TrainingRng(1.5)).toThrow(/seed must be an integer/);
+    expect(() => TrainingRng.fromState([0, 0, 0, 0])).toThrow(/not all zero/);
+    expect(() => TrainingRng.fromState([1, 2, 3] as unknown as [number, number, number, number])).toThrow(
+      /four uint32/,
+    );
+    expect(() => new TrainingRng(1).int(0)).toThrow(/n must be/);
   });
 });

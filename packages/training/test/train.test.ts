@@ -8,7 +8,7 @@ import { type Backend, createBackend, fromArray, zeros } from '@llama-ts/kernels
 import { loadModel } from '@llama-ts/model';
 import { acquireWebGPUForTests, readSharedText } from '@llama-ts/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readParameters, readTrainingState } from '../src/checkpoint.js';
+import { readParameters } from '../src/checkpoint.js';
 import { BatchSampler, prepareCorpus } from '../src/data.js';
 import { TrainingError } from '../src/errors.js';
 import { numel } from '../src/init.js';
@@ -17,9 +17,11 @@ import { CSV_HEADER, LossLog, type LossRecord } from '../src/metrics.js';
 import { AdamW, clipScale, decaysWeight, globalGradNorm } from '../src/optimizer.js';
 import { defaultPreset, presetArgs, seed003 } from '../src/presets.js';
 import { resolvePreset } from '../src/resolve-preset.js';
-import { Rng } from '../src/rng.js';
+import { readTrainingState } from '../src/resume-state.js';
+import { TrainingRng } from '../src/rng.js';
 import { cosineLr, learningRate } from '../src/schedule.js';
-import { type TrainOptions, type TrainSummary, train } from '../src/train.js';
+import { train } from '../src/train.js';
+import type { TrainOptions, TrainSummary } from '../src/train-options.js';
 
 const corpus = prepareCorpus(readSharedText('data', 'tiny_shakespeare.txt'));
 const data = { tokens: corpus.tokens, tokenizer: corpus.tokenizer };
@@ -140,7 +142,7 @@ describe('train', () => {
     const batch = new BatchSampler(
       corpus.splits.val,
       { batchSize: 2, seqLen: 8, bosId: corpus.tokenizer.bosId, eosId: corpus.tokenizer.eosId },
-      new Rng(1),
+      new TrainingRng(1),
     ).next();
     const expected = await trainer.logits(batch);
     trainer.dispose();
@@ -241,7 +243,7 @@ describe('the optimiser', () => {
   };
 
   it('clips the global gradient norm before the update', async () => {
-    const rng = new Rng(4);
+    const rng = new TrainingRng(4);
     const shapes = new Map<string, number[]>([
       ['a', [3, 4]],
       ['b', [5]],

@@ -1,9 +1,10 @@
-import { loadCharTokenizer, loadTokenizer, type TextTokenizer } from '@llama-ts/tokenizer/node';
+import { findTokenizerFile, TOKENIZER_FILES } from '@llama-ts/model';
+import { loadAnyTokenizer, type TextTokenizer } from '@llama-ts/tokenizer/node';
 import { Command } from 'commander';
 import { CliError } from '../errors.js';
 import { checkIdsInVocab, parseIds } from '../ids.js';
 import { out, readStdin } from '../io.js';
-import { defaultModelDir, resolveTokenizerPath } from '../model-flags.js';
+import { defaultModelDir } from '../model-flags.js';
 
 interface TokenizeFlags {
   tokenizer?: string;
@@ -27,15 +28,15 @@ export function tokenizeCommand(): Command {
 }
 
 async function openTokenizer(flags: TokenizeFlags): Promise<TextTokenizer> {
-  const path = resolveTokenizerPath(flags.tokenizer, flags.ckptDir ?? defaultModelDir());
+  const path = flags.tokenizer ?? (await findTokenizerFile(flags.ckptDir ?? defaultModelDir()));
   if (!path) {
     throw new CliError(
       flags.ckptDir !== undefined
-        ? `${flags.ckptDir} has no tokenizer.model or tokenizer.json; pass --tokenizer`
+        ? `${flags.ckptDir} has no ${TOKENIZER_FILES.join(' or ')}; pass --tokenizer`
         : 'no --tokenizer given and the built-in default model is not installed (apps/cli/default-model); pass --tokenizer',
     );
   }
-  return path.endsWith('.json') ? loadCharTokenizer(path) : loadTokenizer(path);
+  return loadAnyTokenizer(path);
 }
 
 async function runTokenize(flags: TokenizeFlags): Promise<void> {

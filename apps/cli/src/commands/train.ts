@@ -2,19 +2,18 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { type BackendChoice, createBackend } from '@llama-ts/kernels';
+import { META_PARAMS_FILE } from '@llama-ts/model';
 import {
   LOSS_CSV_FILE,
   LOSS_SVG_FILE,
-  PARAMS_FILE,
   type PresetOverrides,
-  RESUME_DIR,
   resolvePreset,
-  TRAINING_STATE_FILE,
   type TrainEvalInfo,
   TrainingError,
   type TrainingPreset,
   type TrainStartInfo,
   train,
+  trainingStatePath,
 } from '@llama-ts/training';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { CliError } from '../errors.js';
@@ -154,12 +153,12 @@ async function presetFromFlags(flags: TrainFlags): Promise<TrainingPreset> {
 /** The library names its options; here the two mistakes a command line makes get the flags' names. */
 function checkOutputDir(dir: string, flags: TrainFlags): void {
   if (flags.resume && flags.overwrite) throw new CliError('give --resume or --overwrite, not both');
-  if (flags.resume && !existsSync(join(dir, RESUME_DIR, TRAINING_STATE_FILE))) {
+  if (flags.resume && !existsSync(trainingStatePath(dir))) {
     throw new CliError(
       `--resume: ${dir} holds no training state to continue; train without --resume to start a run there`,
     );
   }
-  if (!flags.resume && !flags.overwrite && existsSync(join(dir, PARAMS_FILE))) {
+  if (!flags.resume && !flags.overwrite && existsSync(join(dir, META_PARAMS_FILE))) {
     throw new CliError(
       `${dir} already holds a checkpoint: pass --resume to continue its run, --overwrite to replace it, or choose another --out`,
     );

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ModelError } from '../errors.js';
+import { HF_CONFIG_FILE } from './folder/layout.js';
 
 /**
  * The fields of a Hugging Face `config.json` (transformers' `LlamaConfig`) that a Llama 3 forward
@@ -33,8 +34,6 @@ export interface HFLlama3RopeScaling {
   high_freq_factor: number;
   original_max_position_embeddings: number;
 }
-
-export const HF_CONFIG_FILE = 'config.json';
 
 /** Reads and validates `<dir>/config.json`. */
 export async function readHFConfig(dir: string): Promise<HFLlamaConfig> {

@@ -1,7 +1,7 @@
 import { GenerationError } from './errors.js';
 
 /** A source of uniform random numbers; the sampler's only source of randomness. */
-export interface Rng {
+export interface SamplingRng {
   /** A uniform draw in [0, 1) with 32 random bits. */
   next(): number;
 }
@@ -19,7 +19,7 @@ const GOLDEN_GAMMA = 0x9e3779b9;
  * rounding, so 1.5 and 1.5000000000000002 give unrelated streams. Integers are recommended, because
  * they read and store exactly (up to 2^53).
  */
-export function createRng(seed: number): Rng {
+export function createSamplingRng(seed: number): SamplingRng {
   const [low, high] = seedWords(seed);
   // xoshiro128**'s first output reads only word 1, so every word must depend on the whole seed, not on one
   // half. splitmix32 is a bijection of its starting word for a fixed step, so word 0 gives `low`, and then
