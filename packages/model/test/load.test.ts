@@ -22,6 +22,8 @@ const params = readSharedJson<Record<string, unknown>>('golden', 'tiny-meta-bf16
 const prompt = readSharedJson<{ tokens: number[] }>('golden', 'tiny-meta-bf16', 'expected.json').tokens;
 
 let backend: Backend;
+/** The wasm backend on 2 threads, every op split (the shards and weight storage run on it too). */
+let wasm: Backend;
 let golden: PthTensorToWrite[];
 let goldenLogits: Float32Array;
 let scratch: string;
@@ -49,8 +51,8 @@ async function checkpoint(name: string, tensors: PthTensorToWrite[], paramsJson:
   return dir;
 }
 
-async function logitsOf(dir: string): Promise<Float32Array> {
-  const model = await loadModel(dir, { backend, maxSeqLen: 32 });
+async function logitsOf(dir: string, on = backend): Promise<Float32Array> {
+  const model = await loadModel(dir, { backend: on, maxSeqLen: 32 });
   try {
     return await model.forward([prompt], 0, { logits: 'all' });
   } finally {
@@ -60,18 +62,28 @@ async function logitsOf(dir: string): Promise<Float32Array> {
 
 beforeAll(async () => {
   backend = await createBackend({ kind: 'cpu' });
+  wasm = await createBackend({ kind: 'wasm', threads: 2, minWorkPerThread: 1, log: null });
   scratch = await mkdtemp(join(tmpdir(), 'llama-ts-model-'));
   golden = await readTensors(join(goldenDir, 'consolidated.00.pth'));
   goldenLogits = await logitsOf(goldenDir);
 });
 
-afterAll(() => backend.destroy());
+afterAll(() => {
+  backend.destroy();
+  wasm.destroy();
+});
 
 describe('model-parallel shards', () => {
   it.each([2, 4])('a checkpoint split into %i shards gives the same logits as the unsplit one', async (ranks) => {
     const dir = await mkdtemp(join(scratch, `shards-${ranks}-`));
     await writeShardedCheckpoint(dir, golden, ranks, params);
     expect(await logitsOf(dir)).toEqual(goldenLogits);
+  });
+
+  it('does so on the wasm backend (2 threads) too', async () => {
+    const dir = await mkdtemp(join(scratch, 'shards-wasm-'));
+    await writeShardedCheckpoint(dir, golden, 2, params);
+    expect(await logitsOf(dir, wasm)).toEqual(await logitsOf(goldenDir, wasm));
   });
 });
 
@@ -86,7 +98,7 @@ describe('loading', () => {
     expect(events.map((e) => e.loadedBytes)).toEqual([...events.map((e) => e.loadedBytes)].sort((a, b) => a - b));
   });
 
-  it('stores weights as asked', async () => {
+  it.each(['cpu', 'wasm'])('stores weights as asked (on %s)', async (on) => {
     const expected = readSharedJson<{ prompt_logprobs: number[] }>('golden', 'tiny-meta-bf16', 'expected.json');
     // bf16 → f32 is exact, so f32 storage meets the golden tolerance as f16 does. q8_0 rounds each
     // weight to 1/254 of its block's largest: measured 0.20 max log-prob error on this model,
@@ -95,7 +107,11 @@ describe('loading', () => {
       ['f32', 0.02],
       ['q8_0', 0.3],
     ] as const) {
-      const model = await loadModel(goldenDir, { backend, maxSeqLen: 32, weightStorage });
+      const model = await loadModel(goldenDir, {
+        backend: on === 'cpu' ? backend : wasm,
+        maxSeqLen: 32,
+        weightStorage,
+      });
       const logits = await model.forward([prompt], 0, { logits: 'all' });
       model.dispose();
       const vocab = 512;

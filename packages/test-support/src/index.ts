@@ -1,4 +1,10 @@
 export { type BackendFactory, type BackendPool, backendPool } from './backends.js';
+export {
+  MODEL_TEST_BACKENDS,
+  type ModelTestBackend,
+  modelTestFactories,
+  type TestBackendOptions,
+} from './model-backends.js';
 export { seededRandom } from './random.js';
 export { readSharedJson, readSharedText, sharedDir, sharedPath } from './shared.js';
 export {
