@@ -16,6 +16,7 @@ export type { BackendChoice, CreateBackendOptions } from './create-backend.js';
 export {
   bf16ToF16,
   bf16ToF32,
+  byteSize,
   type DType,
   f16ToF32,
   firstNonFinite,

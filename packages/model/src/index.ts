@@ -20,6 +20,7 @@ export { openPthCheckpoint } from './checkpoint/pth.js';
 export { type PthTensorToWrite, writePthCheckpoint } from './checkpoint/pth-writer.js';
 export type { CheckpointDType, CheckpointReader, CheckpointTensor } from './checkpoint/types.js';
 export { ModelError } from './errors.js';
+export { checkModelFits, type ModelFootprint, modelFootprint } from './footprint.js';
 export { type LoadModelOptions, loadModel } from './load.js';
 export { LLAMA31_ROPE_SCALING, type RopeScaling, ropeFrequencies } from './rope.js';
 export { type ForwardOptions, Transformer } from './transformer.js';

@@ -10,7 +10,7 @@ import {
   type WeightDType,
 } from '@llama-ts/kernels';
 import type { ModelArgs } from './args.js';
-import type { CheckpointReader, CheckpointTensor } from './checkpoint/types.js';
+import type { CheckpointDType, CheckpointReader, CheckpointTensor } from './checkpoint/types.js';
 import { ModelError } from './errors.js';
 
 export interface LayerWeights {
@@ -112,10 +112,18 @@ export function checkTensors(reader: CheckpointReader, args: ModelArgs): Map<str
   return found;
 }
 
-function storageFor(tensor: CheckpointTensor, storage: WeightStorage, isNorm: boolean): WeightDType {
-  if (isNorm) return 'f32';
+/**
+ * The dtype a tensor is stored as on the device, given its dtype in the checkpoint; before the
+ * checkpoint is opened (`checkpointDType` undefined), 'auto' counts f16, the least it stores.
+ */
+export function storedDType(
+  name: string,
+  checkpointDType: CheckpointDType | undefined,
+  storage: WeightStorage,
+): WeightDType {
+  if (name.endsWith('norm.weight')) return 'f32';
   if (storage !== 'auto') return storage;
-  return tensor.dtype === 'f32' ? 'f32' : 'f16';
+  return checkpointDType === 'f32' ? 'f32' : 'f16';
 }
 
 /** Half-precision words of a byte array (copied only when it is not 2-byte aligned). */
@@ -181,8 +189,7 @@ export async function loadWeights(
   const uploaded: Tensor[] = [];
   const load = async (name: string): Promise<Tensor> => {
     const tensor = tensors.get(name) as CheckpointTensor;
-    const isNorm = name.endsWith('norm.weight');
-    const result = await upload(tensor, backend, storageFor(tensor, storage, isNorm));
+    const result = await upload(tensor, backend, storedDType(name, tensor.dtype, storage));
     uploaded.push(result);
     loadedBytes += tensor.byteLength;
     options.onProgress?.({ loadedBytes, totalBytes, tensor: name });
