@@ -4,7 +4,17 @@ import { describe, expect, it } from 'vitest';
 describe('dist entry points', () => {
   it('dist/index.js exports the browser-safe core', async () => {
     const core = await import('../dist/index.js');
-    for (const name of ['Tokenizer', 'ChatFormat', 'CharTokenizer', 'TokenizerError', 'SPECIAL_TOKEN_NAMES']) {
+    for (const name of [
+      'Tokenizer',
+      'ChatFormat',
+      'CharTokenizer',
+      'TokenizerError',
+      'SPECIAL_TOKEN_NAMES',
+      'SentencePieceTokenizer',
+      'Llama2ChatFormat',
+      'dialogFormatFor',
+      'tokenizerFamily',
+    ]) {
       expect(core, name).toHaveProperty(name);
     }
     expect(typeof core.Tokenizer.fromRanks).toBe('function');
@@ -17,6 +27,7 @@ describe('dist entry points', () => {
     expect(typeof node.loadTokenizer).toBe('function');
     expect(typeof node.loadCharTokenizer).toBe('function');
     expect(typeof node.loadAnyTokenizer).toBe('function');
+    expect(typeof node.loadSentencePieceTokenizer).toBe('function');
     expect(node.Tokenizer).toBe((await import('../dist/index.js')).Tokenizer);
   });
 
