@@ -3,6 +3,17 @@ import { ModelError } from './errors.js';
 import { LLAMA31_ROPE_SCALING, type RopeScaling } from './rope.js';
 
 /**
+ * Which generation of Llama a checkpoint follows: Llama 3 (tiktoken, rope_theta 500000 by default)
+ * or Llama 1/2 (SentencePiece, RoPE theta 10000, `vocab_size: -1` in Meta's params.json).
+ */
+export type LlamaFamily = 'llama3' | 'llama2';
+
+/** Llama 2's RoPE base (its reference has no rope_theta: precompute_freqs_cis's default). */
+export const LLAMA2_ROPE_THETA = 10000;
+/** Llama 3's default when params.json has no rope_theta. */
+export const LLAMA3_ROPE_THETA = 500000;
+
+/**
  * The architecture of one Llama model, as the forward pass needs it: Meta's `ModelArgs` with every
  * derived size computed once (head_dim, the feed-forward width), plus how RoPE pairs are laid out.
  */
@@ -25,6 +36,8 @@ export interface ModelArgs {
   maxSeqLen: number;
   /** Sequences per forward call (KV cache slots). */
   maxBatchSize: number;
+  /** The family the parameters were read as (see argsFromMetaParams and argsFromHF). */
+  family: LlamaFamily;
 }
 
 export interface RuntimeSizes {
@@ -32,6 +45,18 @@ export interface RuntimeSizes {
   maxSeqLen?: number;
   /** Default 1. */
   maxBatchSize?: number;
+}
+
+/**
+ * What the tokenizer tells about a checkpoint whose parameters leave it open. Meta's Llama 1/2
+ * `params.json` has `vocab_size: -1` (the reference sets it from the tokenizer) and no
+ * `rope_theta`, whose default depends on the family.
+ */
+export interface CheckpointOptions extends RuntimeSizes {
+  /** The tokenizer's vocabulary size, used where params.json says -1. */
+  vocabSize?: number;
+  /** The tokenizer's family: decides the family, and so rope_theta where the checkpoint has none. */
+  family?: LlamaFamily;
 }
 
 /** Meta's feed-forward width rule (Python ints; `int()` truncates). */
@@ -93,8 +118,12 @@ function checked(args: ModelArgs, source: string): ModelArgs {
   return Object.freeze(args);
 }
 
-/** From Meta's `params.json`, with the reference's defaults for absent fields. */
-export function argsFromMetaParams(params: unknown, sizes: RuntimeSizes = {}, source = 'params.json'): ModelArgs {
+/**
+ * From Meta's `params.json`, with the reference's defaults for absent fields. The family is the
+ * tokenizer's (`options.family`), else Llama 1/2 when vocab_size is -1 (as Meta ships them), else
+ * Llama 3; an absent rope_theta is 10000 for Llama 1/2 and 500000 for Llama 3.
+ */
+export function argsFromMetaParams(params: unknown, sizes: CheckpointOptions = {}, source = 'params.json'): ModelArgs {
   if (typeof params !== 'object' || params === null || Array.isArray(params)) {
     throw new ModelError(`${source}: expected a JSON object of model hyper-parameters`);
   }
@@ -115,6 +144,13 @@ export function argsFromMetaParams(params: unknown, sizes: RuntimeSizes = {}, so
   }
   const checkpointMaxSeqLen =
     json.max_seq_len === undefined ? undefined : field(json, source, 'max_seq_len', 'int', { min: 1 });
+  const vocabFromTokenizer = json.vocab_size === -1;
+  if (vocabFromTokenizer && sizes.vocabSize === undefined) {
+    throw new ModelError(
+      `${source}: field "vocab_size" is -1 (Llama 1/2: the vocabulary size comes from the tokenizer), and no tokenizer was given`,
+    );
+  }
+  const family = sizes.family ?? (vocabFromTokenizer ? 'llama2' : 'llama3');
   return checked(
     {
       dim,
@@ -122,20 +158,29 @@ export function argsFromMetaParams(params: unknown, sizes: RuntimeSizes = {}, so
       nHeads,
       nKvHeads: field(json, source, 'n_kv_heads', 'int', { min: 1, fallback: nHeads }),
       headDim: dim / nHeads,
-      vocabSize: field(json, source, 'vocab_size', 'int', { min: 1 }),
+      vocabSize: vocabFromTokenizer
+        ? (sizes.vocabSize as number)
+        : field(json, source, 'vocab_size', 'int', { min: 1 }),
       ffnHiddenDim: ffnHiddenDim(dim, multipleOf, multiplier as number | null | undefined),
       normEps: field(json, source, 'norm_eps', 'number', { fallback: 1e-5 }),
-      ropeTheta: field(json, source, 'rope_theta', 'number', { fallback: 500000 }),
+      ropeTheta: field(json, source, 'rope_theta', 'number', {
+        fallback: family === 'llama2' ? LLAMA2_ROPE_THETA : LLAMA3_ROPE_THETA,
+      }),
       ...(json.use_scaled_rope ? { ropeScaling: LLAMA31_ROPE_SCALING } : {}),
       ropeLayout: 'interleaved',
       ...runtime(sizes, checkpointMaxSeqLen, source),
+      family,
     },
     source,
   );
 }
 
-/** From a validated Hugging Face config: RoPE pairs stay in HF's half-split layout. */
-export function argsFromHF(config: HFLlamaConfig, sizes: RuntimeSizes = {}, source = 'config.json'): ModelArgs {
+/**
+ * From a validated Hugging Face config: RoPE pairs stay in HF's half-split layout; an absent
+ * rope_theta is transformers' 10000 whatever the family. The family is the tokenizer's, else Llama
+ * 1/2 when the config has no rope_theta (Llama 3 configs always state theirs).
+ */
+export function argsFromHF(config: HFLlamaConfig, sizes: CheckpointOptions = {}, source = 'config.json'): ModelArgs {
   const heads = config.num_attention_heads;
   const headDim = config.head_dim ?? config.hidden_size / heads;
   if (headDim * heads !== config.hidden_size) {
@@ -167,6 +212,7 @@ export function argsFromHF(config: HFLlamaConfig, sizes: RuntimeSizes = {}, sour
         : {}),
       ropeLayout: 'half',
       ...runtime(sizes, undefined, source),
+      family: sizes.family ?? (config.rope_theta === undefined ? 'llama2' : 'llama3'),
     },
     source,
   );

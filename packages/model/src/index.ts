@@ -1,5 +1,15 @@
 export type { Backend, BackendChoice } from '@llama-ts/kernels';
-export { argsFromHF, argsFromMetaParams, ffnHiddenDim, type ModelArgs, type RuntimeSizes } from './args.js';
+export {
+  argsFromHF,
+  argsFromMetaParams,
+  type CheckpointOptions,
+  ffnHiddenDim,
+  LLAMA2_ROPE_THETA,
+  LLAMA3_ROPE_THETA,
+  type LlamaFamily,
+  type ModelArgs,
+  type RuntimeSizes,
+} from './args.js';
 export {
   CHAR_TOKENIZER_FILE,
   findTokenizerFile,

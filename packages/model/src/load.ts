@@ -1,11 +1,11 @@
 import { type Backend, type BackendChoice, createBackend } from '@llama-ts/kernels';
-import type { RuntimeSizes } from './args.js';
+import type { CheckpointOptions } from './args.js';
 import { openCheckpoint } from './checkpoint/folder/open.js';
 import { checkModelFits } from './footprint.js';
 import { Transformer } from './transformer.js';
 import { type LoadProgress, loadWeights, type WeightStorage } from './weights.js';
 
-export interface LoadModelOptions extends RuntimeSizes {
+export interface LoadModelOptions extends CheckpointOptions {
   /**
    * A backend to load onto, or which kind to create ('auto', the default: WebGPU on a hardware GPU,
    * else the wasm backend). A backend created here is destroyed with the model.

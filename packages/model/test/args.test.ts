@@ -75,7 +75,11 @@ describe('argsFromMetaParams', () => {
     [{ ...llama3_8b, n_kv_heads: 7 }, 'params.json: the number of heads 32 is not a multiple of the kv heads 7'],
     [{ ...llama3_8b, dim: 4100 }, 'params.json: dim 4100 is not a multiple of the number of heads 32'],
     [{ ...llama3_8b, dim: 4000 }, 'params.json: head_dim 125 must be even for RoPE'],
-    [{ ...llama3_8b, vocab_size: -1 }, 'params.json: field "vocab_size" must be at least 1, got -1'],
+    [{ ...llama3_8b, vocab_size: -2 }, 'params.json: field "vocab_size" must be at least 1, got -2'],
+    [
+      { ...llama3_8b, vocab_size: -1 },
+      'params.json: field "vocab_size" is -1 (Llama 1/2: the vocabulary size comes from the tokenizer), and no tokenizer was given',
+    ],
     [{ ...llama3_8b, ffn_dim_multiplier: '1.3' }, 'params.json: field "ffn_dim_multiplier" must be a number or null'],
     [[], 'params.json: expected a JSON object'],
   ])('names the field at fault (%#)', (params, message) => {

@@ -6,6 +6,7 @@ export {
   type TestBackendOptions,
 } from './model-backends.js';
 export { seededRandom } from './random.js';
+export { type RandomLlamaSizes, type RandomTensor, randomLlamaTensors } from './random-checkpoint.js';
 export { readSharedJson, readSharedText, sharedDir, sharedPath } from './shared.js';
 export {
   acquireWebGPUForTests,

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { argsFromHF, argsFromMetaParams, type ModelArgs, type RuntimeSizes } from '../../args.js';
+import { argsFromHF, argsFromMetaParams, type CheckpointOptions, type ModelArgs } from '../../args.js';
 import { ModelError } from '../../errors.js';
 import { readHFConfig } from '../hf-config.js';
 import { HF_ROPE_LAYOUT } from '../hf-rows.js';
@@ -42,7 +42,7 @@ export async function readMetaParams(dir: string): Promise<{ path: string; param
  */
 export async function openCheckpoint(
   dir: string,
-  sizes: RuntimeSizes = {},
+  sizes: CheckpointOptions = {},
   beforeOpening?: (args: ModelArgs) => void,
 ): Promise<OpenedCheckpoint> {
   if (!(await isFolder(dir))) throw new ModelError(`checkpoint folder ${dir} does not exist or is not a folder`);
