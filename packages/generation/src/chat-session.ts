@@ -1,4 +1,4 @@
-import type { ChatFormat, Dialog, Message } from '@llama-ts/tokenizer';
+import type { Dialog, DialogFormat, Message } from '@llama-ts/tokenizer';
 import { GenerationError } from './errors.js';
 import type { Llama } from './llama.js';
 import { type StreamDelta, type StreamOptions, type StreamSummary, streamTokens } from './stream.js';
@@ -28,7 +28,7 @@ export class ChatSession {
 
   constructor(
     private readonly llama: Llama,
-    private readonly format: ChatFormat,
+    private readonly format: DialogFormat,
     private readonly options: ChatSessionOptions = {},
   ) {
     this.reset();

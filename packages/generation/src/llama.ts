@@ -2,13 +2,20 @@ import {
   type Backend,
   type BackendChoice,
   findTokenizerFile,
+  type LlamaFamily,
   type LoadProgress,
   loadModel,
   TOKENIZER_FILES,
   type Transformer,
   type WeightStorage,
 } from '@llama-ts/model';
-import { ChatFormat, type Dialog, type TextTokenizer, Tokenizer } from '@llama-ts/tokenizer';
+import {
+  type Dialog,
+  type DialogFormat,
+  dialogFormatFor,
+  type TextTokenizer,
+  tokenizerFamily,
+} from '@llama-ts/tokenizer';
 import { loadAnyTokenizer } from '@llama-ts/tokenizer/node';
 import { ChatSession, type ChatSessionOptions } from './chat-session.js';
 import { GenerationError } from './errors.js';
@@ -23,8 +30,8 @@ export interface BuildOptions {
   /** A Meta (`params.json` + `consolidated.NN.pth`) or Hugging Face (`config.json` + safetensors) folder. */
   ckptDir: string;
   /**
-   * Llama 3's `tokenizer.model`, or a CharTokenizer's `tokenizer.json`. Default: whichever of the
-   * two is in ckptDir.
+   * Llama 3's `tokenizer.model` (tiktoken), Llama 1/2's `tokenizer.model` (SentencePiece), or a
+   * CharTokenizer's `tokenizer.json`. Default: whichever is in ckptDir.
    */
   tokenizerPath?: string;
   /**
@@ -92,7 +99,13 @@ async function openTokenizer(options: BuildOptions): Promise<TextTokenizer | und
  * chatCompletion as in llama/generation.py, plus streaming and chat sessions.
  */
 export class Llama {
-  readonly chatFormat: ChatFormat | undefined;
+  /** The chat format of the tokenizer's family (Llama 3's headers or Llama 2's [INST]); none for a character tokenizer. */
+  readonly chatFormat: DialogFormat | undefined;
+  /**
+   * Which Llama generation this is: the tokenizer's (tiktoken → 'llama3', SentencePiece → 'llama2'),
+   * else what the checkpoint says (ModelArgs.family), else 'llama3'.
+   */
+  readonly family: LlamaFamily;
   /** False when the model is driven by token ids (see idTokenizer): there is no real tokenizer. */
   readonly hasTokenizer: boolean;
   #rng: SamplingRng;
@@ -110,14 +123,19 @@ export class Llama {
       );
     }
     this.#rng = createSamplingRng(options.seed ?? 1);
-    this.chatFormat = tokenizer instanceof Tokenizer ? new ChatFormat(tokenizer) : undefined;
+    this.chatFormat = dialogFormatFor(tokenizer);
+    this.family = tokenizerFamily(tokenizer) ?? model.args.family ?? 'llama3';
     this.hasTokenizer = !isIdTokenizer(tokenizer);
   }
 
   static async build(options: BuildOptions): Promise<Llama> {
     if (!options || typeof options.ckptDir !== 'string') throw new GenerationError('Llama.build: ckptDir is required');
     const tokenizer = await openTokenizer(options);
+    // Llama 1/2's params.json leaves the vocabulary size and the RoPE base to the tokenizer's family.
+    const family = tokenizer ? tokenizerFamily(tokenizer) : undefined;
     const model: Transformer = await loadModel(options.ckptDir, {
+      ...(tokenizer ? { vocabSize: tokenizer.nWords } : {}),
+      ...(family ? { family } : {}),
       ...(options.backend !== undefined ? { backend: options.backend } : {}),
       ...(options.maxSeqLen !== undefined ? { maxSeqLen: options.maxSeqLen } : {}),
       ...(options.maxBatchSize !== undefined ? { maxBatchSize: options.maxBatchSize } : {}),
@@ -206,10 +224,10 @@ export class Llama {
     return { model: this.model, rng: this.#rng, stopTokens: this.tokenizer.stopTokens };
   }
 
-  #requireChatFormat(what: string): ChatFormat {
+  #requireChatFormat(what: string): DialogFormat {
     if (!this.chatFormat) {
       throw new GenerationError(
-        `${what} needs the Llama 3 tokenizer (chat format); this model has a character tokenizer`,
+        `${what} needs a Llama 3 or Llama 2 tokenizer (a chat format); this model has ${this.hasTokenizer ? 'a character tokenizer' : 'no tokenizer'}`,
       );
     }
     return this.chatFormat;

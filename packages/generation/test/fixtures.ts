@@ -1,8 +1,8 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Backend, loadModel, writePthCheckpoint } from '@llama-ts/model';
-import { readSharedJson, sharedPath } from '@llama-ts/test-support';
+import { randomLlamaTensors, readSharedJson, sharedPath } from '@llama-ts/test-support';
 import { idTokenizer, Llama } from '../src/index.js';
 
 export interface GoldenExpected {
@@ -91,3 +91,28 @@ export async function randomLlama3Checkpoint(): Promise<string> {
 }
 
 export const LLAMA3_TOKENIZER = sharedPath('data', 'llama3', 'tokenizer.model');
+
+export const SENTENCEPIECE_TOKENIZER = sharedPath('data', 'sentencepiece', 'shakespeare-bpe-4k.model');
+
+/**
+ * A random model in Llama 2's layout: Meta's params.json fields as shipped (vocab_size -1, no
+ * rope_theta, no n_kv_heads), f32 weights from test-support's randomLlamaTensors, and beside them the
+ * SentencePiece tokenizer of ../shared (4096 pieces) as `tokenizer.model`, as a Llama 2 folder holds it.
+ */
+export async function randomLlama2Checkpoint(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'llama-ts-random-llama2-'));
+  const params = { dim: 64, multiple_of: 32, n_heads: 4, n_layers: 2, norm_eps: 1e-5, vocab_size: -1 };
+  await writeFile(join(dir, 'params.json'), JSON.stringify(params));
+  const sizes = { dim: 64, nLayers: 2, nHeads: 4, nKvHeads: 4, vocabSize: 4096, ffnHiddenDim: 192 };
+  await writePthCheckpoint(
+    join(dir, 'consolidated.00.pth'),
+    randomLlamaTensors(sizes, 3).map((t) => ({
+      name: t.name,
+      shape: t.shape,
+      dtype: 'f32' as const,
+      data: new Uint8Array(t.values.buffer),
+    })),
+  );
+  await copyFile(SENTENCEPIECE_TOKENIZER, join(dir, 'tokenizer.model'));
+  return dir;
+}
