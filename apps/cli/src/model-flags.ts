@@ -3,6 +3,7 @@ import { basename, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Llama } from '@llama-ts/generation';
 import { type Backend, type BackendChoice, createBackend } from '@llama-ts/kernels';
+import { tokenizerFamily } from '@llama-ts/tokenizer';
 import type { WeightStorage } from '@llama-ts/model';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { CliError } from './errors.js';
@@ -71,7 +72,7 @@ export function addModelFlags(command: Command): Command {
     )
     .option(
       '--tokenizer <path>',
-      "tokenizer.model (Llama 3) or tokenizer.json (character tokenizer); default: the one in the checkpoint folder, else ids are spelled '<n>'",
+      "tokenizer.model (Llama 3's tiktoken or Llama 1/2's SentencePiece) or tokenizer.json (character tokenizer); default: the one in the checkpoint folder, else ids are spelled '<n>'",
     )
     .option('--max-seq-len <n>', 'context length (KV cache positions)', positiveInt)
     .option('--max-batch-size <n>', 'KV cache slots (sequences generated together)', positiveInt)
@@ -111,6 +112,19 @@ function resolveCkptDir(flags: ModelFlags): string {
   return dir;
 }
 
+/**
+ * The family line the model commands print on stderr: which generation of Llama this is and how it
+ * was decided. Nothing for the from-scratch models (character tokenizer, or ids only), which have no
+ * chat format and whose family says nothing to the user.
+ */
+export function describeFamily(llama: Llama): string | undefined {
+  const fromTokenizer = tokenizerFamily(llama.tokenizer);
+  if (fromTokenizer === 'llama2') return 'Llama 2 family (SentencePiece tokenizer, [INST] chat format)';
+  if (fromTokenizer === 'llama3') return 'Llama 3 family (tiktoken tokenizer, header chat format)';
+  if (llama.family === 'llama2') return 'Llama 2 family (from the checkpoint; no tokenizer)';
+  return undefined;
+}
+
 /** Loads the model the flags name, with a progress bar on stderr when it is a terminal. */
 export async function loadFromFlags(flags: ModelFlags): Promise<LoadedModel> {
   const ckptDir = resolveCkptDir(flags);
@@ -142,6 +156,8 @@ export async function loadFromFlags(flags: ModelFlags): Promise<LoadedModel> {
   } finally {
     progress.stop();
   }
+  const family = describeFamily(llama);
+  if (family) process.stderr.write(`llama-ts: ${family}\n`);
   return {
     llama,
     backend,

@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writePthCheckpoint } from '@llama-ts/model';
-import { readSharedJson, sharedPath } from '@llama-ts/test-support';
+import { randomLlamaTensors, readSharedJson, sharedPath } from '@llama-ts/test-support';
 
 /** The built CLI (turbo builds it before the tests). */
 export const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
@@ -124,5 +124,29 @@ export async function randomLlama3Checkpoint(): Promise<string> {
       return { name, shape, dtype: 'f32' as const, data: new Uint8Array(values.buffer) };
     }),
   );
+  return dir;
+}
+
+export const SENTENCEPIECE_TOKENIZER = sharedPath('data', 'sentencepiece', 'shakespeare-bpe-4k.model');
+
+/**
+ * A random model in Llama 2's layout (Meta's params.json fields: vocab_size -1, no rope_theta, no
+ * n_kv_heads) with ../shared's SentencePiece tokenizer beside it as `tokenizer.model`.
+ */
+export async function randomLlama2Checkpoint(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'llama-ts-cli-llama2-'));
+  const params = { dim: 64, multiple_of: 32, n_heads: 4, n_layers: 2, norm_eps: 1e-5, vocab_size: -1 };
+  await writeFile(join(dir, 'params.json'), JSON.stringify(params));
+  const sizes = { dim: 64, nLayers: 2, nHeads: 4, nKvHeads: 4, vocabSize: 4096, ffnHiddenDim: 192 };
+  await writePthCheckpoint(
+    join(dir, 'consolidated.00.pth'),
+    randomLlamaTensors(sizes, 5).map((t) => ({
+      name: t.name,
+      shape: t.shape,
+      dtype: 'f32' as const,
+      data: new Uint8Array(t.values.buffer),
+    })),
+  );
+  await copyFile(SENTENCEPIECE_TOKENIZER, join(dir, 'tokenizer.model'));
   return dir;
 }

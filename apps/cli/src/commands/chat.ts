@@ -31,7 +31,9 @@ async function runChat(flags: ChatFlags): Promise<void> {
   const loaded = await loadFromFlags(flags);
   try {
     if (!loaded.llama.chatFormat) {
-      throw new CliError('chat needs the Llama 3 tokenizer (tokenizer.model); pass --tokenizer');
+      throw new CliError(
+        'chat needs a Llama 3 or Llama 2 tokenizer (tokenizer.model), which has a chat format; pass --tokenizer',
+      );
     }
     if (dialogs) await runDialogs(loaded.llama, dialogs, flags);
     else await repl(loaded, flags);

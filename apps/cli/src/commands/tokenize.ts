@@ -1,5 +1,12 @@
+import { readFile } from 'node:fs/promises';
 import { findTokenizerFile, TOKENIZER_FILES } from '@llama-ts/model';
-import { loadAnyTokenizer, type TextTokenizer } from '@llama-ts/tokenizer/node';
+import {
+  type Dialog,
+  dialogFormatFor,
+  loadAnyTokenizer,
+  type TextTokenizer,
+  tokenizerFamily,
+} from '@llama-ts/tokenizer/node';
 import { Command } from 'commander';
 import { CliError } from '../errors.js';
 import { checkIdsInVocab, parseIds } from '../ids.js';
@@ -13,6 +20,7 @@ interface TokenizeFlags {
   bos?: boolean;
   eos?: boolean;
   decode?: boolean;
+  dialog?: string;
 }
 
 export function tokenizeCommand(): Command {
@@ -24,6 +32,10 @@ export function tokenizeCommand(): Command {
     .option('--bos', 'prepend the begin-of-text id')
     .option('--eos', 'append the end-of-text id')
     .option('--decode', 'read token ids (JSON array or 1,2,3) and print their text')
+    .option(
+      '--dialog <file>',
+      "print the prompt ids chat completion gives the model for a dialog (JSON [{role, content}, ...]), in the tokenizer's chat format (Llama 3 or Llama 2)",
+    )
     .action((flags: TokenizeFlags) => runTokenize(flags));
 }
 
@@ -40,6 +52,21 @@ async function openTokenizer(flags: TokenizeFlags): Promise<TextTokenizer> {
 }
 
 async function runTokenize(flags: TokenizeFlags): Promise<void> {
+  if (flags.dialog !== undefined) {
+    const extra = (['text', 'bos', 'eos', 'decode'] as const).filter((flag) => flags[flag] !== undefined);
+    if (extra.length > 0) {
+      throw new CliError(`--dialog encodes a whole dialog; drop ${extra.map((flag) => `--${flag}`).join(', ')}`);
+    }
+    const dialog = await readDialog(flags.dialog);
+    const tokenizer = await openTokenizer(flags);
+    const format = dialogFormatFor(tokenizer);
+    if (!format)
+      throw new CliError('--dialog needs a Llama 3 or Llama 2 tokenizer (tokenizer.model), which has a chat format');
+    const ids = format.encodeDialogPrompt(dialog);
+    process.stderr.write(`llama-ts: ${tokenizerFamily(tokenizer) === 'llama2' ? 'Llama 2' : 'Llama 3'} chat format\n`);
+    await out(`${JSON.stringify(ids)}\n`);
+    return;
+  }
   const tokenizer = await openTokenizer(flags);
   let input = flags.text;
   if (input === undefined) {
@@ -55,4 +82,20 @@ async function runTokenize(flags: TokenizeFlags): Promise<void> {
   }
   const ids = tokenizer.encode(input, { bos: flags.bos === true, eos: flags.eos === true });
   await out(`${JSON.stringify(ids)}\n`);
+}
+
+async function readDialog(path: string): Promise<Dialog> {
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(path, 'utf8'));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new CliError(
+      code === 'ENOENT' ? `dialog file ${path} does not exist` : `${path}: ${(error as Error).message}`,
+    );
+  }
+  if (!Array.isArray(json) || json.length === 0) {
+    throw new CliError(`${path}: expected a non-empty JSON array of messages ({ role, content })`);
+  }
+  return json as Dialog;
 }
