@@ -1,10 +1,11 @@
 /**
- * Encode throughput of @llama-ts/tokenizer against raw tiktoken on the same ranks, and the cost of
- * long inputs without whitespace. Run: pnpm --filter @llama-ts/tokenizer bench
+ * Encode throughput of @llama-ts/tokenizer against raw tiktoken on the same ranks, the SentencePiece
+ * tokenizer (Llama 1/2) beside it on the same corpus, and the cost of long inputs without whitespace.
+ * Run: pnpm --filter @llama-ts/tokenizer bench
  */
 import { readSharedText, sharedPath } from '@llama-ts/test-support';
 import { Tiktoken } from 'tiktoken';
-import { LLAMA3_PATTERN, loadTokenizer, SPECIAL_TOKEN_NAMES } from '../src/node.js';
+import { LLAMA3_PATTERN, loadSentencePieceTokenizer, loadTokenizer, SPECIAL_TOKEN_NAMES } from '../src/node.js';
 
 const REPS = 5;
 
@@ -49,6 +50,28 @@ console.log(`\nencode Tiny Shakespeare (${megabytes.toFixed(2)} MB), median of $
 console.log(`  @llama-ts/tokenizer  ${oursMBs.toFixed(2)} MB/s  (${oursMs.toFixed(0)} ms)`);
 console.log(`  raw tiktoken         ${rawMBs.toFixed(2)} MB/s  (${rawMs.toFixed(0)} ms)`);
 console.log(`  ratio                ${(oursMBs / rawMBs).toFixed(3)}  (goal >= 0.9)`);
+
+// SentencePiece: the shared BPE model made with Llama 2's trainer settings (4096 pieces). The first
+// encode fills the word cache; later ones reuse it, as a long-running process would.
+const sentencePiecePath = sharedPath('data', 'sentencepiece', 'shakespeare-bpe-4k.model');
+const spLoadStart = performance.now();
+const sentencePiece = await loadSentencePieceTokenizer(sentencePiecePath);
+const spLoadMs = performance.now() - spLoadStart;
+const coldStart = performance.now();
+sentencePiece.encode(corpus);
+const spColdMs = performance.now() - coldStart;
+const spWarmMs = time(() => sentencePiece.encode(corpus));
+console.log(`\nSentencePiece (Llama 2 format, 4096 pieces; load ${spLoadMs.toFixed(0)} ms), same corpus:`);
+console.log(
+  `  first encode (empty word cache)  ${(megabytes / (spColdMs / 1e3)).toFixed(2)} MB/s  (${spColdMs.toFixed(0)} ms)`,
+);
+console.log(
+  `  median of ${REPS} (cached words)     ${(megabytes / (spWarmMs / 1e3)).toFixed(2)} MB/s  (${spWarmMs.toFixed(0)} ms)`,
+);
+console.log(`  Llama 3 tokenizer                ${oursMBs.toFixed(2)} MB/s`);
+const spLong = 'thequickbrownfoxjumpsoverthelazydog'.repeat(30_000).slice(0, 1_000_000);
+const spLongMs = time(() => sentencePiece.encode(spLong), 1);
+console.log(`  1 MB without whitespace (one word, one heap)  ${(spLongMs / 1e3).toFixed(2)} s`);
 
 function noSpaceText(length: number): string {
   const alphabet = 'thequickbrownfoxjumpsoverthelazydog';
