@@ -3,8 +3,8 @@ import { basename, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Llama } from '@llama-ts/generation';
 import { type Backend, type BackendChoice, createBackend } from '@llama-ts/kernels';
-import { tokenizerFamily } from '@llama-ts/tokenizer';
 import type { WeightStorage } from '@llama-ts/model';
+import { tokenizerFamily } from '@llama-ts/tokenizer';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { CliError } from './errors.js';
 
