@@ -1,3 +1,12 @@
+export {
+  GOLDEN_CHECKPOINTS,
+  type GoldenCheckpoint,
+  type GoldenExpected,
+  goldenDir,
+  goldenExpected,
+  llama3TokenizerPath,
+} from './golden.js';
+export { type F32TensorToWrite, type PthWriter, writeRandomLlama3Checkpoint } from './random-checkpoint.js';
 export { readSharedJson, readSharedText, sharedDir, sharedPath } from './shared.js';
 export {
   acquireWebGPUForTests,
