@@ -7,6 +7,14 @@ export {
   llama3TokenizerPath,
 } from './golden.js';
 export { type F32TensorToWrite, type PthWriter, writeRandomLlama3Checkpoint } from './random-checkpoint.js';
+export {
+  type ExampleRun,
+  type ReadmeExample,
+  readmeExample,
+  readmeExamples,
+  runReadmeExample,
+} from './readme-examples.js';
+export { type ProcessResult, runProcess } from './run-process.js';
 export { readSharedJson, readSharedText, sharedDir, sharedPath } from './shared.js';
 export {
   acquireWebGPUForTests,
