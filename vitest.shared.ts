@@ -16,4 +16,10 @@ export default defineConfig({
   // Tests run in vitest's server-side environment; vitest also passes these to its worker
   // processes as --conditions, so modules it leaves to Node resolve the same way.
   ssr: { resolve: { conditions: SOURCE_CONDITIONS } },
+  test: {
+    // Setup hooks write and load checkpoints (the random Llama 3 one is 33 MB of normal samples);
+    // with every package's tests, typecheck and builds sharing 2 cores, vitest's default 10 s is
+    // too short for them.
+    hookTimeout: 60_000,
+  },
 });

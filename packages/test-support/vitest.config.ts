@@ -8,7 +8,6 @@ export default mergeConfig(
       include: ['test/**/*.test.ts'],
       // The random checkpoint draws 16M normal samples: seconds on a busy 2-core machine.
       testTimeout: 60_000,
-      hookTimeout: 60_000,
     },
   }),
 );
