@@ -135,6 +135,31 @@ function asFloat32(tensor: CheckpointTensor, bytes: Uint8Array): Float32Array {
  * Reads, checks and uploads one tensor. The common cases avoid an f32 copy of the tensor (which
  * would double peak memory): f32 and f16 go up as they are, bf16 is narrowed word by word to f16.
  */
+/**
+ * Magnitudes from which a value stored as `dtype` is no longer finite: f16 rounds 65520 and above
+ * to infinity (65504 is its largest finite value), and q8_0 keeps each block's scale max|x| / 127
+ * as an f16.
+ */
+const OVERFLOW_AT: Partial<Record<WeightDType, number>> = { f16: 65520, q8_0: 127 * 65520 };
+
+function firstOverflow(values: Float32Array, limit: number): number {
+  for (let i = 0; i < values.length; i++) if (Math.abs(values[i] as number) >= limit) return i;
+  return -1;
+}
+
+/**
+ * A finite weight that the storage type cannot hold is an error naming the tensor, the element and
+ * the type (rather than an infinity that decodes as token 0 with NaN log-probs). Keeping just that
+ * tensor in f32 is not an option: matmulSwiglu needs w1 and w3 in one type.
+ */
+function overflowError(tensor: CheckpointTensor, index: number, value: number, dtype: WeightDType): ModelError {
+  const why = dtype === 'q8_0' ? "q8_0's per-block f16 scale overflows" : "f16's largest finite value is 65504";
+  return new ModelError(
+    `tensor ${tensor.name} in ${tensor.source} holds ${value} at element ${index}, which ${dtype} storage cannot ` +
+      `hold (${why}); load it with weightStorage 'f32' (llama-ts: --weight-storage f32)`,
+  );
+}
+
 async function upload(tensor: CheckpointTensor, backend: Backend, dtype: WeightDType): Promise<Tensor> {
   const bytes = await tensor.read();
   if (bytes.byteLength !== tensor.byteLength) {
@@ -158,10 +183,20 @@ async function upload(tensor: CheckpointTensor, backend: Backend, dtype: WeightD
     return fromBytes(backend, bytes, tensor.shape, dtype);
   }
   if (dtype === 'f16' && tensor.dtype === 'bf16') {
-    const narrowed = bf16ToF16(halfWords(bytes));
+    const words = halfWords(bytes);
+    const narrowed = bf16ToF16(words);
+    // The conversion's result is checked: a bf16 above f16's range has become infinite.
+    const overflow = firstNonFinite('f16', new Uint8Array(narrowed.buffer));
+    if (overflow >= 0) throw overflowError(tensor, overflow, bf16ToF32(words)[overflow] as number, dtype);
     if (narrowed.byteLength % 4 === 0) return fromBytes(backend, new Uint8Array(narrowed.buffer), tensor.shape, 'f16');
   }
-  return fromArray(backend, asFloat32(tensor, bytes), tensor.shape, dtype);
+  const values = asFloat32(tensor, bytes);
+  const limit = dtype === tensor.dtype ? undefined : OVERFLOW_AT[dtype];
+  if (limit !== undefined) {
+    const overflow = firstOverflow(values, limit);
+    if (overflow >= 0) throw overflowError(tensor, overflow, values[overflow] as number, dtype);
+  }
+  return fromArray(backend, values, tensor.shape, dtype);
 }
 
 /**

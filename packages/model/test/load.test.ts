@@ -153,6 +153,28 @@ describe('broken checkpoints', () => {
     );
   });
 
+  it('refuses a finite bf16 weight that f16 (the default for bf16) or q8_0 cannot hold, naming tensor, element and type', async () => {
+    const withValue = (bits: [number, number]) =>
+      golden.map((t) => {
+        if (t.name !== 'layers.0.feed_forward.w1.weight') return t;
+        const data = t.data.slice();
+        data.set(bits, 2 * 5); // little-endian bf16 bits at element 5
+        return { ...t, data };
+      });
+    const big = await checkpoint('f16-overflow', withValue([0x80, 0x47])); // 65536: above f16's 65504
+    await expect(loadModel(big, { backend, maxSeqLen: 32 })).rejects.toThrow(
+      /^tensor layers\.0\.feed_forward\.w1\.weight in .*consolidated\.00\.pth holds 65536 at element 5, which f16 storage cannot hold \(f16's largest finite value is 65504\); load it with weightStorage 'f32'/,
+    );
+    const model = await loadModel(big, { backend, maxSeqLen: 32, weightStorage: 'f32' });
+    const logits = await model.forward([prompt], 0);
+    model.dispose();
+    expect(logits.every(Number.isFinite)).toBe(true);
+    const huge = await checkpoint('q8-overflow', withValue([0x80, 0x4b])); // 2^24: q8_0's f16 scale overflows
+    await expect(loadModel(huge, { backend, maxSeqLen: 32, weightStorage: 'q8_0' })).rejects.toThrow(
+      /holds 16777216 at element 5, which q8_0 storage cannot hold/,
+    );
+  });
+
   it('names a truncated file', async () => {
     const dir = await mkdtemp(join(scratch, 'truncated-'));
     await writeFile(join(dir, 'params.json'), JSON.stringify(params));
