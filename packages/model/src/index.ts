@@ -21,6 +21,14 @@ export { type PthTensorToWrite, writePthCheckpoint } from './checkpoint/pth-writ
 export type { CheckpointDType, CheckpointReader, CheckpointTensor } from './checkpoint/types.js';
 export { ModelError } from './errors.js';
 export { type LoadModelOptions, loadModel } from './load.js';
+export {
+  cacheBytes,
+  checkModelFits,
+  formatBytes,
+  type MemoryLimit,
+  memoryLimit,
+  weightElements,
+} from './memory-budget.js';
 export { LLAMA31_ROPE_SCALING, type RopeScaling, ropeFrequencies } from './rope.js';
 export { type ForwardOptions, Transformer } from './transformer.js';
 export {

@@ -18,11 +18,12 @@ export interface LoadModelOptions extends RuntimeSizes {
 
 /** Loads a checkpoint folder onto a backend, streaming tensor by tensor, and returns the model. */
 export async function loadModel(dir: string, options: LoadModelOptions = {}): Promise<Transformer> {
-  const { args, reader } = await openCheckpoint(dir, options);
+  const { args, reader, source } = await openCheckpoint(dir, options);
   const given = options.backend;
   const backend = typeof given === 'object' ? given : await createBackend({ kind: given ?? 'auto' });
   try {
     const weights = await loadWeights(reader, args, backend, {
+      source,
       ...(options.weightStorage ? { storage: options.weightStorage } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });

@@ -12,6 +12,7 @@ import {
 import type { ModelArgs } from './args.js';
 import type { CheckpointReader, CheckpointTensor } from './checkpoint/types.js';
 import { ModelError } from './errors.js';
+import { checkModelFits, memoryLimit } from './memory-budget.js';
 
 export interface LayerWeights {
   attentionNorm: Tensor;
@@ -118,6 +119,14 @@ function storageFor(tensor: CheckpointTensor, storage: WeightStorage, isNorm: bo
   return tensor.dtype === 'f32' ? 'f32' : 'f16';
 }
 
+/** Bytes per matrix element on the device with this storage (q8_0: 34 bytes per block of 32). */
+function bytesPerWeight(reader: CheckpointReader, storage: WeightStorage): number {
+  if (storage === 'q8_0') return 34 / 32;
+  if (storage === 'f32') return 4;
+  if (storage === 'f16') return 2;
+  return reader.tensors[0]?.dtype === 'f32' ? 4 : 2;
+}
+
 /** Half-precision words of a byte array (copied only when it is not 2-byte aligned). */
 function halfWords(bytes: Uint8Array): Uint16Array {
   const aligned = bytes.byteOffset % 2 === 0 ? bytes : bytes.slice();
@@ -207,10 +216,22 @@ export async function loadWeights(
   reader: CheckpointReader,
   args: ModelArgs,
   backend: Backend,
-  options: { storage?: WeightStorage; onProgress?: (progress: LoadProgress) => void } = {},
+  options: {
+    storage?: WeightStorage;
+    onProgress?: (progress: LoadProgress) => void;
+    /** Names the parameters' file in errors (default: "the model's parameters"). */
+    source?: string;
+  } = {},
 ): Promise<LlamaWeights> {
-  const tensors = checkTensors(reader, args);
   const storage = options.storage ?? 'auto';
+  // Before anything is built from the sizes (even the list of expected tensors).
+  checkModelFits(
+    args,
+    bytesPerWeight(reader, storage),
+    memoryLimit(backend),
+    options.source ?? "the model's parameters",
+  );
+  const tensors = checkTensors(reader, args);
   const totalBytes = reader.tensors.reduce((sum, t) => sum + t.byteLength, 0);
   let loadedBytes = 0;
   const uploaded: Tensor[] = [];

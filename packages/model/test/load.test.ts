@@ -175,6 +175,29 @@ describe('broken checkpoints', () => {
     );
   });
 
+  it('checks absurd sizes against the memory they would need before allocating anything', async () => {
+    const layers = await checkpoint('layers', golden, { ...params, n_layers: 1e9 });
+    await expect(loadModel(layers, { backend, maxSeqLen: 32 })).rejects.toThrow(
+      /^.*params\.json: n_layers 1000000000 × dim 64 \(ffn \d+\) needs [\d.]+ TiB of weights, more than [\d.]+ GiB, this machine's memory$/,
+    );
+    const vocab = await checkpoint('vocab', golden, { ...params, vocab_size: 1e12 });
+    await expect(loadModel(vocab, { backend, maxSeqLen: 32 })).rejects.toThrow(
+      /params\.json: vocab_size 1000000000000 \(with dim 64\) needs/,
+    );
+    const dim = await checkpoint('dim', golden, { ...params, dim: 2 ** 40 });
+    await expect(loadModel(dim, { backend, maxSeqLen: 32 })).rejects.toThrow(
+      /params\.json: n_layers 2 × dim 1099511627776 \(ffn \d+\) needs/,
+    );
+    for (const sizes of [{ maxSeqLen: 1e12 }, { maxSeqLen: 32, maxBatchSize: 1e12 }]) {
+      await expect(loadModel(goldenDir, { backend, ...sizes })).rejects.toThrow(
+        /params\.json: a KV cache of maxSeqLen \d+ \(max_seq_len or --max-seq-len\) × maxBatchSize \d+ \(--max-batch-size\) positions needs [\d.]+ [PT]iB/,
+      );
+    }
+    const wasm = { kind: 'wasm', capacityBytes: 2 ** 32 } as const;
+    const { memoryLimit } = await import('../src/memory-budget.js');
+    expect(memoryLimit(wasm)).toEqual({ bytes: 2 ** 32, what: "the wasm backend's capacity" });
+  });
+
   it('names a truncated file', async () => {
     const dir = await mkdtemp(join(scratch, 'truncated-'));
     await writeFile(join(dir, 'params.json'), JSON.stringify(params));

@@ -28,6 +28,7 @@ import { LOSS_CSV_FILE, LOSS_SVG_FILE } from './run-folder.js';
 import { freshStart, resumeStart } from './run-start.js';
 import { learningRate } from './schedule.js';
 import { checkOptions, corpusOf, type TrainOptions, type TrainSummary } from './train-options.js';
+import { checkTrainingFits } from './training-budget.js';
 
 /** Lets timers and signal handlers run (Ctrl-C, a progress bar): CPU-backend reads resolve as microtasks. */
 function yieldToEventLoop(): Promise<void> {
@@ -61,6 +62,8 @@ export async function train(options: TrainOptions): Promise<TrainSummary> {
   }
   const params = normalizedParams(presetParams(preset, vocabSize));
   const args = presetArgs(preset, vocabSize);
+  // Before anything is allocated from the sizes (weights, batches, activations).
+  checkTrainingFits(preset, args, backend);
   const run: RunConfig = {
     preset: preset.name,
     params,

@@ -15,6 +15,8 @@ export interface OpenedCheckpoint {
   format: CheckpointFormat;
   args: ModelArgs;
   reader: CheckpointReader;
+  /** The file the args come from (`params.json` or `config.json`), for messages. */
+  source: string;
 }
 
 /** A Meta folder's `params.json`, parsed but not checked (see argsFromMetaParams), and its path. */
@@ -47,14 +49,15 @@ export async function openCheckpoint(dir: string, sizes: RuntimeSizes = {}): Pro
     if (shards.length === 0) {
       throw new ModelError(`${dir} has ${META_PARAMS_FILE} but no consolidated.NN.pth checkpoint`);
     }
-    return { format: 'meta', args, reader: await openPthCheckpoint(shards) };
+    return { format: 'meta', args, reader: await openPthCheckpoint(shards), source: path };
   }
   if (await isFile(join(dir, HF_CONFIG_FILE))) {
     const config = await readHFConfig(dir);
-    const args = argsFromHF(config, sizes, join(dir, HF_CONFIG_FILE));
+    const source = join(dir, HF_CONFIG_FILE);
+    const args = argsFromHF(config, sizes, source);
     if (args.ropeLayout !== HF_ROPE_LAYOUT) throw new ModelError('internal: Hugging Face RoPE layout mismatch');
     const reader = await openSafetensorsCheckpoint(dir, { tieWordEmbeddings: config.tie_word_embeddings === true });
-    return { format: 'huggingface', args, reader };
+    return { format: 'huggingface', args, reader, source };
   }
   throw new ModelError(
     `${dir} holds neither ${META_PARAMS_FILE} (a Meta checkpoint) nor ${HF_CONFIG_FILE} (a Hugging Face checkpoint)`,
