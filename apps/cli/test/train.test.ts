@@ -162,6 +162,7 @@ describe('llama-ts train', () => {
   it.for([
     [['--preset', 'large'], /^llama-ts: preset: unknown training preset "large"; known: seed003, default$/],
     [['--data', 'no-such-file.txt'], /--data no-such-file\.txt does not exist/],
+    [['--data', '.'], /^llama-ts: \.: the --data file is a directory, expected a regular file$/],
     [['--steps', '0'], /option '--steps <n>' argument '0' is invalid\. expected a positive integer/],
     [['--resume', '--out', '/nonexistent/run'], /--resume: \/nonexistent\/run holds no training state to continue/],
     [['--resume', '--overwrite'], /give --resume or --overwrite, not both/],

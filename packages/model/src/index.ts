@@ -18,6 +18,7 @@ export { type MetaCheckpointToWrite, type MetaParams, writeMetaCheckpoint } from
 export type { HFLlamaConfig } from './checkpoint/hf-config.js';
 export { openPthCheckpoint } from './checkpoint/pth.js';
 export { type PthTensorToWrite, writePthCheckpoint } from './checkpoint/pth-writer.js';
+export { openRegularFile, readRegularText } from './checkpoint/regular-file.js';
 export type { CheckpointDType, CheckpointReader, CheckpointTensor } from './checkpoint/types.js';
 export { ModelError } from './errors.js';
 export { type LoadModelOptions, loadModel } from './load.js';

@@ -13,7 +13,16 @@ export interface ZipFixtureEntry {
   /** 0 STORED (default) or 8 DEFLATED. */
   method?: 0 | 8;
   /** What the local header says instead of the truth (the central directory always tells the truth). */
-  local?: { name?: string; method?: number; compressedSize?: number; uncompressedSize?: number; crc?: number };
+  local?: {
+    name?: string;
+    method?: number;
+    compressedSize?: number;
+    uncompressedSize?: number;
+    crc?: number;
+    flags?: number;
+  };
+  /** What the central directory says instead of the truth. */
+  central?: { compressedSize?: number; uncompressedSize?: number };
   /** Added to the offset the central directory gives for this entry's local header. */
   centralOffsetDelta?: number;
 }
@@ -32,7 +41,7 @@ export async function writeZipFixture(path: string, entries: ZipFixtureEntry[]):
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
     local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(0x0800, 6);
+    local.writeUInt16LE(entry.local?.flags ?? 0x0800, 6);
     local.writeUInt16LE(entry.local?.method ?? method, 8);
     local.writeUInt32LE(entry.local?.crc ?? crc, 14);
     local.writeUInt32LE(entry.local?.compressedSize ?? stored.length, 18);
@@ -45,8 +54,8 @@ export async function writeZipFixture(path: string, entries: ZipFixtureEntry[]):
     header.writeUInt16LE(0x0800, 8);
     header.writeUInt16LE(method, 10);
     header.writeUInt32LE(crc, 16);
-    header.writeUInt32LE(stored.length, 20);
-    header.writeUInt32LE(entry.data.length, 24);
+    header.writeUInt32LE(entry.central?.compressedSize ?? stored.length, 20);
+    header.writeUInt32LE(entry.central?.uncompressedSize ?? entry.data.length, 24);
     header.writeUInt16LE(name.length, 28);
     header.writeUInt32LE(offset + (entry.centralOffsetDelta ?? 0), 42);
     central.push(header, name);

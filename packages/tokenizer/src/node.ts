@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { constants, type FileHandle, open } from 'node:fs/promises';
 import { CharTokenizer } from './char-tokenizer.js';
 import { TokenizerError } from './errors.js';
 import { Tokenizer } from './tokenizer.js';
@@ -6,14 +6,28 @@ import type { TextTokenizer } from './types.js';
 
 export * from './index.js';
 
+/**
+ * The text of a regular file. O_NONBLOCK lets a FIFO be opened (and refused) at once instead of
+ * blocking until a writer appears; a directory is named as one rather than as a bare EISDIR.
+ */
 async function readText(path: string, what: string): Promise<string> {
+  let handle: FileHandle | undefined;
   try {
-    return await readFile(path, 'utf8');
+    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    const stats = await handle.stat();
+    if (!stats.isFile()) {
+      const kind = stats.isDirectory() ? 'a directory' : stats.isFIFO() ? 'a FIFO (named pipe)' : 'not a regular file';
+      throw new TokenizerError(`${path}: the ${what} is ${kind}, expected a regular file`);
+    }
+    return await handle.readFile('utf8');
   } catch (error) {
+    if (error instanceof TokenizerError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     const reason =
       code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (error as Error).message;
     throw new TokenizerError(`Cannot read the ${what} ${path}: ${reason}`);
+  } finally {
+    await handle?.close();
   }
 }
 

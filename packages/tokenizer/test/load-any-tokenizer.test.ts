@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +26,17 @@ describe('loadAnyTokenizer', () => {
     const tokenizer = await loadAnyTokenizer(path);
     expect(tokenizer).toBeInstanceOf(CharTokenizer);
     expect(tokenizer.decode(tokenizer.encode('hello', { bos: false, eos: false }))).toBe('hello');
+  });
+
+  it('refuses a FIFO or a directory given as a tokenizer, naming it, without hanging', async () => {
+    const fifo = join(dir, 'fifo.model');
+    execFileSync('mkfifo', [fifo]);
+    await expect(loadAnyTokenizer(fifo)).rejects.toThrow(
+      `${fifo}: the tokenizer file is a FIFO (named pipe), expected a regular file`,
+    );
+    await expect(loadAnyTokenizer(dir)).rejects.toThrow(
+      `${dir}: the tokenizer file is a directory, expected a regular file`,
+    );
   });
 
   it('names the file when it is neither', async () => {

@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { type BackendChoice, createBackend } from '@llama-ts/kernels';
-import { META_PARAMS_FILE } from '@llama-ts/model';
+import { META_PARAMS_FILE, ModelError, readRegularText } from '@llama-ts/model';
 import {
   LOSS_CSV_FILE,
   LOSS_SVG_FILE,
@@ -84,10 +83,10 @@ async function readData(path: string | undefined): Promise<string> {
         `no --data given and ./${DEFAULT_DATA_FILE} does not exist: pass --data FILE (UTF-8 text; Tiny Shakespeare is at ${TINY_SHAKESPEARE_URL})`,
       );
     }
-    return readFile(DEFAULT_DATA_FILE, 'utf8');
+    return readRegularText(DEFAULT_DATA_FILE, '--data file');
   }
   if (!existsSync(path)) throw new CliError(`--data ${path} does not exist`);
-  return readFile(path, 'utf8');
+  return readRegularText(path, '--data file');
 }
 
 async function readPresetFile(path: string | undefined): Promise<PresetOverrides> {
@@ -95,8 +94,9 @@ async function readPresetFile(path: string | undefined): Promise<PresetOverrides
   if (!existsSync(path)) throw new CliError(`--preset-file ${path} does not exist`);
   let json: unknown;
   try {
-    json = JSON.parse(await readFile(path, 'utf8'));
+    json = JSON.parse(await readRegularText(path, '--preset-file'));
   } catch (error) {
+    if (error instanceof ModelError) throw error;
     throw new CliError(`--preset-file ${path}: ${(error as Error).message}`);
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {

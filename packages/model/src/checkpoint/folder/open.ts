@@ -1,13 +1,13 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { argsFromHF, argsFromMetaParams, type ModelArgs, type RuntimeSizes } from '../../args.js';
 import { ModelError } from '../../errors.js';
 import { readHFConfig } from '../hf-config.js';
 import { HF_ROPE_LAYOUT } from '../hf-rows.js';
 import { openPthCheckpoint } from '../pth.js';
+import { readRegularText } from '../regular-file.js';
 import { openSafetensorsCheckpoint } from '../safetensors.js';
 import type { CheckpointReader } from '../types.js';
-import { findMetaShards, HF_CONFIG_FILE, isFile, isFolder, META_PARAMS_FILE } from './layout.js';
+import { exists, findMetaShards, HF_CONFIG_FILE, isFolder, META_PARAMS_FILE } from './layout.js';
 
 export type CheckpointFormat = 'meta' | 'huggingface';
 
@@ -22,13 +22,7 @@ export interface OpenedCheckpoint {
 /** A Meta folder's `params.json`, parsed but not checked (see argsFromMetaParams), and its path. */
 export async function readMetaParams(dir: string): Promise<{ path: string; params: unknown }> {
   const path = join(dir, META_PARAMS_FILE);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new ModelError(`${path}: cannot read (${code === 'ENOENT' ? 'no such file' : (error as Error).message})`);
-  }
+  const text = await readRegularText(path, 'Meta parameters file');
   try {
     return { path, params: JSON.parse(text) };
   } catch (error) {
@@ -42,7 +36,7 @@ export async function readMetaParams(dir: string): Promise<{ path: string; param
  */
 export async function openCheckpoint(dir: string, sizes: RuntimeSizes = {}): Promise<OpenedCheckpoint> {
   if (!(await isFolder(dir))) throw new ModelError(`checkpoint folder ${dir} does not exist or is not a folder`);
-  if (await isFile(join(dir, META_PARAMS_FILE))) {
+  if (await exists(join(dir, META_PARAMS_FILE))) {
     const { path, params } = await readMetaParams(dir);
     const args = argsFromMetaParams(params, sizes, path);
     const shards = await findMetaShards(dir);
@@ -51,7 +45,7 @@ export async function openCheckpoint(dir: string, sizes: RuntimeSizes = {}): Pro
     }
     return { format: 'meta', args, reader: await openPthCheckpoint(shards), source: path };
   }
-  if (await isFile(join(dir, HF_CONFIG_FILE))) {
+  if (await exists(join(dir, HF_CONFIG_FILE))) {
     const config = await readHFConfig(dir);
     const source = join(dir, HF_CONFIG_FILE);
     const args = argsFromHF(config, sizes, source);
