@@ -2,7 +2,6 @@ import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ModelError } from '../errors.js';
 import { exists, SAFETENSORS_FILE, SAFETENSORS_INDEX_FILE } from './folder/layout.js';
-import { errorText } from './guards.js';
 import { metaNameForHF } from './hf-names.js';
 import { HF_ROPE_LAYOUT } from './hf-rows.js';
 import { openRegularFile } from './regular-file.js';
