@@ -1,6 +1,6 @@
 import { constants, type FileHandle, open } from 'node:fs/promises';
 import { CharTokenizer } from './char-tokenizer.js';
-import { TokenizerError } from './errors.js';
+import { TokenizerError, UnsupportedTokenizerError } from './errors.js';
 import { Tokenizer } from './tokenizer.js';
 import type { TextTokenizer } from './types.js';
 
@@ -48,7 +48,30 @@ function charTokenizerFromText(text: string, path: string): CharTokenizer {
   } catch (error) {
     throw new TokenizerError(`${path}: not valid JSON (${(error as Error).message})`);
   }
+  if (isHuggingFaceTokenizerJson(json)) {
+    throw new UnsupportedTokenizerError(
+      `${path} is a Hugging Face tokenizers file (transformers' tokenizer.json), which llama-ts does not read yet; ` +
+        "use Llama 3's tokenizer.model instead (llama-ts: --tokenizer <download>/original/tokenizer.model), or give token ids (--prompt-tokens)",
+    );
+  }
   return CharTokenizer.fromJSON(json, path);
+}
+
+/**
+ * Hugging Face's `tokenizer.json` (the `tokenizers` library's format, downloaded beside
+ * transformers' checkpoints): an object with a `model` object (`{ type: "BPE", vocab, merges }`) and
+ * `added_tokens`, `pre_tokenizer`, `decoder`... A CharTokenizer's JSON has `format` instead.
+ */
+function isHuggingFaceTokenizerJson(json: unknown): boolean {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return false;
+  const object = json as Record<string, unknown>;
+  const model = object.model;
+  return (
+    object.format === undefined &&
+    typeof model === 'object' &&
+    model !== null &&
+    ('added_tokens' in object || 'pre_tokenizer' in object || 'type' in model || 'vocab' in model)
+  );
 }
 
 /** A tiktoken rank file's first line: `<base64 token bytes> <rank>`. */
@@ -56,7 +79,8 @@ const RANKS_LINE = /^[A-Za-z0-9+/=]+\s+\d+$/;
 
 /**
  * Loads whichever tokenizer `path` holds, told apart by its contents: Llama 3's `tokenizer.model`
- * (tiktoken ranks) or a CharTokenizer's `tokenizer.json`.
+ * (tiktoken ranks) or a CharTokenizer's `tokenizer.json`. Hugging Face's `tokenizer.json` is told
+ * apart and refused with an UnsupportedTokenizerError (not read yet).
  */
 export async function loadAnyTokenizer(path: string): Promise<TextTokenizer> {
   const text = await readText(path, 'tokenizer file');

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sharedPath } from '@llama-ts/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CharTokenizer, loadAnyTokenizer, Tokenizer, TokenizerError } from '../src/node.js';
+import { CharTokenizer, loadAnyTokenizer, Tokenizer, TokenizerError, UnsupportedTokenizerError } from '../src/node.js';
 
 describe('loadAnyTokenizer', () => {
   let dir: string;
@@ -36,6 +36,20 @@ describe('loadAnyTokenizer', () => {
     );
     await expect(loadAnyTokenizer(dir)).rejects.toThrow(
       `${dir}: the tokenizer file is a directory, expected a regular file`,
+    );
+  });
+
+  it("tells transformers' tokenizer.json apart and says it is not read yet", async () => {
+    const path = join(dir, 'tokenizer.json');
+    await writeFile(
+      path,
+      JSON.stringify({ version: '1.0', added_tokens: [], model: { type: 'BPE', vocab: { a: 0 } } }),
+    );
+    const error = await loadAnyTokenizer(path).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UnsupportedTokenizerError);
+    expect(error).toBeInstanceOf(TokenizerError);
+    expect((error as Error).message).toBe(
+      `${path} is a Hugging Face tokenizers file (transformers' tokenizer.json), which llama-ts does not read yet; use Llama 3's tokenizer.model instead (llama-ts: --tokenizer <download>/original/tokenizer.model), or give token ids (--prompt-tokens)`,
     );
   });
 
