@@ -16,6 +16,8 @@ export function validateRanksFile(contents: string, source: string): number {
   }
   const lines = contents.split('\n');
   const seenTokens = new Set<string>();
+  /** Each token's bytes (as a binary string) and the line that gave them. */
+  const seenBytes = new Map<string, number>();
   const seenRanks = new Set<number>();
   let maxRank = -1;
   let maxRankLine = 0;
@@ -38,6 +40,15 @@ export function validateRanksFile(contents: string, source: string): number {
     }
     const rank = Number(rankText);
     if (seenTokens.has(token)) throw new TokenizerError(`${where}: token ${token} appears twice`);
+    // Base64 ignores a final group's spare bits, so "IR==" is "!" as "IQ==" is: compare the bytes.
+    const bytes = atob(token);
+    const earlier = seenBytes.get(bytes);
+    if (earlier !== undefined) {
+      throw new TokenizerError(
+        `${where}: token ${token} is the same bytes as line ${earlier}'s token (written in another base64); each token's bytes must appear once`,
+      );
+    }
+    seenBytes.set(bytes, index + 1);
     if (seenRanks.has(rank)) throw new TokenizerError(`${where}: rank ${rank} appears twice`);
     seenTokens.add(token);
     seenRanks.add(rank);
@@ -52,6 +63,17 @@ export function validateRanksFile(contents: string, source: string): number {
     throw new TokenizerError(
       `${source}, line ${maxRankLine}: rank ${maxRank} leaves gaps; the ${count} ranks must be exactly 0..${count - 1} ` +
         'because the special tokens are numbered right after them',
+    );
+  }
+  // tiktoken's byte-pair encoder starts from single bytes and aborts (WASM "unreachable") on text
+  // holding a byte that is not a token of its own.
+  const missing: number[] = [];
+  for (let byte = 0; byte < 256; byte++) if (!seenBytes.has(String.fromCharCode(byte))) missing.push(byte);
+  if (missing.length > 0) {
+    const shown = missing.slice(0, 8).map((byte) => `0x${byte.toString(16).padStart(2, '0')}`);
+    throw new TokenizerError(
+      `${source}: ${missing.length} of the 256 single bytes are not tokens (${shown.join(', ')}${missing.length > 8 ? ', ...' : ''}); ` +
+        'a BPE rank file must give every byte a rank of its own',
     );
   }
   return count;
