@@ -8,8 +8,14 @@ import {
   type Transformer,
   type WeightStorage,
 } from '@llama-ts/model';
-import { ChatFormat, type Dialog, type TextTokenizer, Tokenizer, UnsupportedTokenizerError } from '@llama-ts/tokenizer';
-import { loadAnyTokenizer } from '@llama-ts/tokenizer/node';
+import {
+  ChatFormat,
+  type Dialog,
+  loadAnyTokenizer,
+  type TextTokenizer,
+  Tokenizer,
+  UnsupportedTokenizerError,
+} from '@llama-ts/tokenizer/node';
 import { ChatSession, type ChatSessionOptions } from './chat-session.js';
 import { GenerationError } from './errors.js';
 import { type GenerateOptions, type GenerateResult, generate, type LoopContext } from './generate.js';

@@ -1,10 +1,16 @@
 import { constants, type FileHandle, open } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { CharTokenizer } from './char-tokenizer.js';
 import { TokenizerError, UnsupportedTokenizerError } from './errors.js';
+import { setTiktokenProvider } from './tiktoken-core.js';
 import { Tokenizer } from './tokenizer.js';
 import type { TextTokenizer } from './types.js';
 
-export * from './index.js';
+export * from './exports.js';
+
+// tiktoken (and its WebAssembly core, which reserves gigabytes of address space) is loaded only
+// when a Llama 3 tokenizer is first made, so that a process that never needs one never loads it.
+setTiktokenProvider(() => (createRequire(import.meta.url)('tiktoken') as typeof import('tiktoken')).Tiktoken);
 
 /**
  * The text of a regular file. O_NONBLOCK lets a FIFO be opened (and refused) at once instead of
