@@ -3,6 +3,7 @@ export { argsFromHF, argsFromMetaParams, ffnHiddenDim, type ModelArgs, type Runt
 export {
   CHAR_TOKENIZER_FILE,
   findTokenizerFile,
+  HF_CONFIG_FILE,
   LLAMA3_TOKENIZER_FILE,
   META_PARAMS_FILE,
   metaShardFile,
