@@ -34,7 +34,7 @@ describe('rank file validation', () => {
     [
       'a byte repeated under another base64',
       `${byteRanks()}\nIR== 256\n`,
-      /^bad\.model, line 257: token IR== is the same bytes as line 34's token \(written in another base64\)/,
+      /^bad\.model, line 257: its token is the same bytes as line 34's, written in another base64 \(IQ==\)/,
     ],
     [
       'missing byte tokens',
