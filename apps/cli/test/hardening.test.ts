@@ -4,8 +4,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { goldenDir } from '@llama-ts/test-support';
 import { describe, expect, it } from 'vitest';
-import { CLI, goldenDir, LLAMA3_TOKENIZER, runCli } from './helpers.js';
+import { CLI, LLAMA3_TOKENIZER, runCli } from './helpers.js';
 
 /** Runs the CLI under `ulimit -v 8000000` (8 GB of address space), as a user's shell would. */
 function underUlimit(args: string[]): { status: number | null; stdout: string; stderr: string } {
@@ -97,7 +98,7 @@ describe('absurd sizes', () => {
       ]);
       expect(result.code).toBe(1);
       expect(result.stderr).toMatch(
-        /^llama-ts: .*params\.json: a KV cache of maxSeqLen \d+ \(max_seq_len or --max-seq-len\) × maxBatchSize \d+ \(--max-batch-size\) positions needs [\d.]+ [TP]iB .* more than [\d.]+ GiB, this machine's memory\n$/,
+        /^llama-ts: .*params\.json: the model needs [\d.]+ [TP]iB .* but this machine's memory holds at most [\d.]+ GiB; a KV cache of maxSeqLen \d+ \(max_seq_len or --max-seq-len\) × maxBatchSize \d+ \(--max-batch-size\) positions alone needs [\d.]+ [TP]iB .*; use a smaller --max-seq-len or --max-batch-size\n$/,
       );
     }
   });

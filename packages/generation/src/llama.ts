@@ -42,7 +42,10 @@ export interface BuildOptions {
   stopTokens?: readonly number[];
   maxSeqLen?: number;
   maxBatchSize?: number;
-  /** A backend, or 'auto' (default), 'webgpu' or 'cpu'. */
+  /**
+   * A backend, or which to create: 'auto' (default: WebGPU on a hardware GPU, else wasm), 'webgpu',
+   * 'wasm' or 'cpu'.
+   */
   backend?: Backend | BackendChoice;
   weightStorage?: WeightStorage;
   /** Seeds the sampler's random stream (default 1, as the reference's torch.manual_seed). */

@@ -1,44 +1,35 @@
 // The reference's generate() on the golden checkpoint: greedy continuation, echo log-probs, ragged
-// batches, the stop-token cut and the reference's quirks, on every backend.
+// batches, the stop-token cut and the reference's quirks, on every backend (cpu, webgpu, wasm on 1, 2
+// and 3 threads).
 import { type Backend, createBackend } from '@llama-ts/kernels';
-import { acquireWebGPUForTests } from '@llama-ts/test-support';
+import { backendPool, MODEL_TEST_BACKENDS, modelTestFactories } from '@llama-ts/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GenerationError, type Llama } from '../src/index.js';
 import { golden, goldenLlama } from './fixtures.js';
 
-const backends = new Map<string, Backend>();
-const skipReasons = new Map<string, string>();
-
-beforeAll(async () => {
-  backends.set('cpu', await createBackend({ kind: 'cpu' }));
-  const gpu = await acquireWebGPUForTests(() => createBackend({ kind: 'webgpu', log: null }));
-  if (gpu.available) backends.set('webgpu', gpu.value);
-  else skipReasons.set('webgpu', gpu.reason);
-});
-
-afterAll(() => {
-  for (const backend of backends.values()) backend.destroy();
-});
+const backends = backendPool(modelTestFactories(createBackend));
+beforeAll(() => backends.setUp(MODEL_TEST_BACKENDS));
+afterAll(() => backends.tearDown());
 
 const greedy = { temperature: 0 };
 
-describe.each(['cpu', 'webgpu'])('generate on %s', (name) => {
+describe.each(MODEL_TEST_BACKENDS)('generate on %s', (name) => {
   let llama: Llama | undefined;
   beforeAll(async () => {
-    const backend = backends.get(name);
+    const backend = backends.find(name);
     if (backend) llama = await goldenLlama(backend);
   });
   afterAll(() => llama?.dispose());
 
   it('temperature 0 reproduces the greedy continuation', async (context) => {
-    if (!llama) return context.skip(skipReasons.get(name));
+    if (!llama) return context.skip(backends.whyUnavailable(name));
     const result = await llama.generate([golden.tokens], { ...greedy, maxGenLen: 16 });
     expect(result.tokens).toEqual([golden.greedy.tokens]);
     expect(result.usage).toMatchObject({ promptTokens: 24, generatedTokens: 16, prefilledTokens: 24 });
   });
 
   it('logprobs with echo reproduce the prompt and continuation log-probs, with a leading 0', async (context) => {
-    if (!llama) return context.skip(skipReasons.get(name));
+    if (!llama) return context.skip(backends.whyUnavailable(name));
     const result = await llama.generate([golden.tokens], { ...greedy, maxGenLen: 16, logprobs: true, echo: true });
     expect(result.tokens[0]).toEqual([...golden.tokens, ...golden.greedy.tokens]);
     const expected = [0, ...golden.prompt_logprobs, ...golden.greedy.logprobs];
@@ -50,7 +41,7 @@ describe.each(['cpu', 'webgpu'])('generate on %s', (name) => {
   });
 
   it('a batch of ragged prompts equals each prompt alone', async (context) => {
-    if (!llama) return context.skip(skipReasons.get(name));
+    if (!llama) return context.skip(backends.whyUnavailable(name));
     const prompts = [golden.tokens, golden.tokens.slice(0, 9), golden.tokens.slice(4, 21)];
     const batch = await llama.generate(prompts, { ...greedy, maxGenLen: 10, logprobs: true });
     for (let i = 0; i < prompts.length; i++) {
@@ -66,7 +57,7 @@ describe.each(['cpu', 'webgpu'])('generate on %s', (name) => {
 describe('reference semantics', () => {
   let llama: Llama;
   beforeAll(async () => {
-    llama = await goldenLlama(backends.get('cpu') as Backend, {
+    llama = await goldenLlama(backends.find('cpu') as Backend, {
       stopTokens: [golden.greedy.tokens[5] as number, golden.tokens[2] as number],
     });
   });
@@ -86,7 +77,7 @@ describe('reference semantics', () => {
   });
 
   it('when the prompt fills the whole length, log-prob t scores token t itself (the reference quirk)', async () => {
-    const plain = await goldenLlama(backends.get('cpu') as Backend);
+    const plain = await goldenLlama(backends.find('cpu') as Backend);
     const prompt = golden.tokens.slice(0, 8);
     const result = await plain.generate([prompt], { maxGenLen: 0, logprobs: true, echo: true });
     expect(result.tokens[0]).toEqual(prompt);

@@ -16,12 +16,14 @@ export type { BackendChoice, CreateBackendOptions } from './create-backend.js';
 export {
   bf16ToF16,
   bf16ToF32,
+  byteSize,
   type DType,
   f16ToF32,
   firstNonFinite,
   type WeightDType,
 } from './dtype.js';
 export { KernelError } from './errors.js';
+export { formatBytes } from './format-bytes.js';
 export type { OpContract, OpInputs, OpName, OpOutputs, OpParams } from './op-contract.js';
 export { type AdamWOptions, adamwStep } from './ops/adamwStep/op.js';
 export { add } from './ops/add/op.js';

@@ -22,22 +22,18 @@ export { type PthTensorToWrite, writePthCheckpoint } from './checkpoint/pth-writ
 export { openRegularFile, readRegularText } from './checkpoint/regular-file.js';
 export type { CheckpointDType, CheckpointReader, CheckpointTensor } from './checkpoint/types.js';
 export { ModelError } from './errors.js';
-export { type LoadModelOptions, loadModel } from './load.js';
 export {
-  cacheBytes,
+  beyondLimit,
   checkModelFits,
-  formatBytes,
+  type FitCheckOptions,
   type MemoryLimit,
+  type ModelFootprint,
   memoryLimit,
-  weightElements,
-} from './memory-budget.js';
+  modelFootprint,
+} from './footprint.js';
+export { type LoadModelOptions, loadModel } from './load.js';
 export { LLAMA31_ROPE_SCALING, type RopeScaling, ropeFrequencies } from './rope.js';
+export { expectedShapes } from './shapes.js';
 export { type ForwardOptions, Transformer } from './transformer.js';
-export {
-  expectedShapes,
-  type LayerWeights,
-  type LlamaWeights,
-  type LoadProgress,
-  loadWeights,
-  type WeightStorage,
-} from './weights.js';
+export type { WeightStorage } from './weight-storage.js';
+export { type LayerWeights, type LlamaWeights, type LoadProgress, loadWeights } from './weights.js';

@@ -1,13 +1,15 @@
 import { type Backend, type BackendChoice, createBackend } from '@llama-ts/kernels';
 import type { RuntimeSizes } from './args.js';
 import { openCheckpoint } from './checkpoint/folder/open.js';
+import { checkModelFits } from './footprint.js';
 import { Transformer } from './transformer.js';
-import { type LoadProgress, loadWeights, type WeightStorage } from './weights.js';
+import type { WeightStorage } from './weight-storage.js';
+import { type LoadProgress, loadWeights } from './weights.js';
 
 export interface LoadModelOptions extends RuntimeSizes {
   /**
-   * A backend to load onto, or which kind to create ('auto', the default: WebGPU when an adapter
-   * exists, else CPU). A backend created here is destroyed with the model.
+   * A backend to load onto, or which kind to create ('auto', the default: WebGPU on a hardware GPU,
+   * else the wasm backend). A backend created here is destroyed with the model.
    */
   backend?: Backend | BackendChoice;
   /** How matrices are stored on the device (default 'auto': f32 stays f32, f16 and bf16 become f16). */
@@ -16,15 +18,29 @@ export interface LoadModelOptions extends RuntimeSizes {
   onProgress?: (progress: LoadProgress) => void;
 }
 
-/** Loads a checkpoint folder onto a backend, streaming tensor by tensor, and returns the model. */
+/**
+ * Loads a checkpoint folder onto a backend, streaming tensor by tensor, and returns the model. A
+ * model too big for the backend (the wasm backend's 4 GiB) is refused before any weight is read: on
+ * a given backend as soon as the parameters are known, before the checkpoint's files are opened.
+ */
 export async function loadModel(dir: string, options: LoadModelOptions = {}): Promise<Transformer> {
-  const { args, reader, source } = await openCheckpoint(dir, options);
   const given = options.backend;
-  const backend = typeof given === 'object' ? given : await createBackend({ kind: given ?? 'auto' });
+  const storage = options.weightStorage ?? 'auto';
+  const { args, reader, source } = await openCheckpoint(dir, options, (args, source) => {
+    if (typeof given === 'object') checkModelFits(args, storage, given, { source });
+  });
+  let backend: Backend;
   try {
+    backend = typeof given === 'object' ? given : await createBackend({ kind: given ?? 'auto' });
+  } catch (error) {
+    await reader.close();
+    throw error;
+  }
+  try {
+    // loadWeights checks the fit again with the checkpoint's dtypes before allocating anything.
     const weights = await loadWeights(reader, args, backend, {
       source,
-      ...(options.weightStorage ? { storage: options.weightStorage } : {}),
+      storage,
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
     return new Transformer(args, weights, backend, { ownsBackend: typeof given !== 'object' });

@@ -12,7 +12,9 @@ import {
 import type { ModelArgs } from './args.js';
 import type { CheckpointReader, CheckpointTensor } from './checkpoint/types.js';
 import { ModelError } from './errors.js';
-import { checkModelFits, memoryLimit } from './memory-budget.js';
+import { checkModelFits } from './footprint.js';
+import { expectedShapes, LAYER_TENSORS } from './shapes.js';
+import { storedDType, type WeightStorage } from './weight-storage.js';
 
 export interface LayerWeights {
   attentionNorm: Tensor;
@@ -33,57 +35,11 @@ export interface LlamaWeights {
   output: Tensor;
 }
 
-/**
- * How matrices are stored on the device. 'auto' keeps f32 and f16 as they are and stores bf16 as
- * f16 (exact for every value in f16's normal range; half the memory of f32). Norm weights are
- * always f32.
- */
-export type WeightStorage = 'auto' | WeightDType;
-
 export interface LoadProgress {
   loadedBytes: number;
   totalBytes: number;
   /** The tensor just uploaded. */
   tensor: string;
-}
-
-const LAYER_TENSORS = {
-  attentionNorm: 'attention_norm.weight',
-  wq: 'attention.wq.weight',
-  wk: 'attention.wk.weight',
-  wv: 'attention.wv.weight',
-  wo: 'attention.wo.weight',
-  ffnNorm: 'ffn_norm.weight',
-  w1: 'feed_forward.w1.weight',
-  w2: 'feed_forward.w2.weight',
-  w3: 'feed_forward.w3.weight',
-} as const satisfies Record<keyof LayerWeights, string>;
-
-/** Every tensor a checkpoint of these args must hold, by Meta name, with its shape. */
-export function expectedShapes(args: ModelArgs): Map<string, number[]> {
-  const { dim, nHeads, nKvHeads, headDim, ffnHiddenDim, vocabSize } = args;
-  const shapes = new Map<string, number[]>([
-    ['tok_embeddings.weight', [vocabSize, dim]],
-    ['norm.weight', [dim]],
-    ['output.weight', [vocabSize, dim]],
-  ]);
-  const layer: Record<keyof LayerWeights, number[]> = {
-    attentionNorm: [dim],
-    wq: [nHeads * headDim, dim],
-    wk: [nKvHeads * headDim, dim],
-    wv: [nKvHeads * headDim, dim],
-    wo: [dim, nHeads * headDim],
-    ffnNorm: [dim],
-    w1: [ffnHiddenDim, dim],
-    w2: [dim, ffnHiddenDim],
-    w3: [ffnHiddenDim, dim],
-  };
-  for (let i = 0; i < args.nLayers; i++) {
-    for (const [key, suffix] of Object.entries(LAYER_TENSORS)) {
-      shapes.set(`layers.${i}.${suffix}`, layer[key as keyof LayerWeights]);
-    }
-  }
-  return shapes;
 }
 
 const fmt = (shape: readonly number[]) => `[${shape.join(', ')}]`;
@@ -111,20 +67,6 @@ export function checkTensors(reader: CheckpointReader, args: ModelArgs): Map<str
     );
   }
   return found;
-}
-
-function storageFor(tensor: CheckpointTensor, storage: WeightStorage, isNorm: boolean): WeightDType {
-  if (isNorm) return 'f32';
-  if (storage !== 'auto') return storage;
-  return tensor.dtype === 'f32' ? 'f32' : 'f16';
-}
-
-/** Bytes per matrix element on the device with this storage (q8_0: 34 bytes per block of 32). */
-function bytesPerWeight(reader: CheckpointReader, storage: WeightStorage): number {
-  if (storage === 'q8_0') return 34 / 32;
-  if (storage === 'f32') return 4;
-  if (storage === 'f16') return 2;
-  return reader.tensors[0]?.dtype === 'f32' ? 4 : 2;
 }
 
 /** Half-precision words of a byte array (copied only when it is not 2-byte aligned). */
@@ -224,21 +166,20 @@ export async function loadWeights(
   } = {},
 ): Promise<LlamaWeights> {
   const storage = options.storage ?? 'auto';
-  // Before anything is built from the sizes (even the list of expected tensors).
-  checkModelFits(
-    args,
-    bytesPerWeight(reader, storage),
-    memoryLimit(backend),
-    options.source ?? "the model's parameters",
-  );
+  // Before anything is built from the sizes (even the list of expected tensors), with the
+  // checkpoint's own dtypes ('auto' keeps f32 as f32).
+  const dtypes = new Map(reader.tensors.map((t) => [t.name, t.dtype]));
+  checkModelFits(args, storage, backend, {
+    ...(options.source ? { source: options.source } : {}),
+    checkpointDType: (name) => dtypes.get(name),
+  });
   const tensors = checkTensors(reader, args);
   const totalBytes = reader.tensors.reduce((sum, t) => sum + t.byteLength, 0);
   let loadedBytes = 0;
   const uploaded: Tensor[] = [];
   const load = async (name: string): Promise<Tensor> => {
     const tensor = tensors.get(name) as CheckpointTensor;
-    const isNorm = name.endsWith('norm.weight');
-    const result = await upload(tensor, backend, storageFor(tensor, storage, isNorm));
+    const result = await upload(tensor, backend, storedDType(name, tensor.dtype, storage));
     uploaded.push(result);
     loadedBytes += tensor.byteLength;
     options.onProgress?.({ loadedBytes, totalBytes, tensor: name });

@@ -1,7 +1,14 @@
 // The KV cache and batching change nothing: decoding token by token equals a full recompute, and a
-// ragged-free batch equals its sequences run one by one (on every backend).
-import { type Backend, createBackend } from '@llama-ts/kernels';
-import { acquireWebGPUForTests, readSharedJson, sharedPath } from '@llama-ts/test-support';
+// ragged-free batch equals its sequences run one by one (on every backend: cpu, webgpu, wasm on 1, 2
+// and 3 threads).
+import { createBackend } from '@llama-ts/kernels';
+import {
+  backendPool,
+  MODEL_TEST_BACKENDS,
+  modelTestFactories,
+  readSharedJson,
+  sharedPath,
+} from '@llama-ts/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel, ModelError, type Transformer } from '../src/index.js';
 
@@ -9,16 +16,14 @@ import { loadModel, ModelError, type Transformer } from '../src/index.js';
 const LOGIT_ATOL = 1e-3;
 
 const tokens = readSharedJson<{ tokens: number[] }>('golden', 'tiny-meta-bf16', 'expected.json').tokens;
-const backends = new Map<string, Backend>();
-const skipReasons = new Map<string, string>();
+const backends = backendPool(modelTestFactories(createBackend));
 const models = new Map<string, Transformer>();
 
 beforeAll(async () => {
-  backends.set('cpu', await createBackend({ kind: 'cpu' }));
-  const gpu = await acquireWebGPUForTests(() => createBackend({ kind: 'webgpu', log: null }));
-  if (gpu.available) backends.set('webgpu', gpu.value);
-  else skipReasons.set('webgpu', gpu.reason);
-  for (const [name, backend] of backends) {
+  await backends.setUp(MODEL_TEST_BACKENDS);
+  for (const name of MODEL_TEST_BACKENDS) {
+    const backend = backends.find(name);
+    if (!backend) continue;
     models.set(
       name,
       await loadModel(sharedPath('golden', 'tiny-meta-bf16'), { backend, maxSeqLen: 48, maxBatchSize: 3 }),
@@ -28,7 +33,7 @@ beforeAll(async () => {
 
 afterAll(() => {
   for (const model of models.values()) model.dispose();
-  for (const backend of backends.values()) backend.destroy();
+  backends.tearDown();
 });
 
 function maxDiff(a: Float32Array, b: Float32Array): number {
@@ -38,10 +43,10 @@ function maxDiff(a: Float32Array, b: Float32Array): number {
   return worst;
 }
 
-describe.each(['cpu', 'webgpu'])('on %s', (name) => {
+describe.each(MODEL_TEST_BACKENDS)('on %s', (name) => {
   it('decoding with the cache equals a full recompute', async (context) => {
     const model = models.get(name);
-    if (!model) return context.skip(skipReasons.get(name));
+    if (!model) return context.skip(backends.whyUnavailable(name));
     const full = await model.forward([tokens], 0, { logits: 'all' });
     const vocab = model.args.vocabSize;
     // Prefill 10, then one token at a time.
@@ -55,7 +60,7 @@ describe.each(['cpu', 'webgpu'])('on %s', (name) => {
 
   it('a batch equals its sequences one by one', async (context) => {
     const model = models.get(name);
-    if (!model) return context.skip(skipReasons.get(name));
+    if (!model) return context.skip(backends.whyUnavailable(name));
     const rows = [tokens.slice(0, 12), tokens.slice(12, 24), tokens.slice(5, 17)];
     const batched = await model.forward(rows, 0, { logits: 'all' });
     // Continuing the batch one token per sequence uses each sequence's own cache slot.
@@ -82,7 +87,7 @@ describe.each(['cpu', 'webgpu'])('on %s', (name) => {
 
   it('rejects tokens that do not fit with a clear error', async (context) => {
     const model = models.get(name);
-    if (!model) return context.skip(skipReasons.get(name));
+    if (!model) return context.skip(backends.whyUnavailable(name));
     await expect(model.forward([[1, 2, 512]], 0)).rejects.toThrow(
       'forward: tokens[0][2] is 512; expected a token id in 0..511',
     );

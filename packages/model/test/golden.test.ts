@@ -1,7 +1,14 @@
 // Both golden checkpoints reproduce their expected.json (computed by an independent float64
-// implementation) on every backend: prompt log-probs, top-5 logits and the greedy continuation.
-import { type Backend, createBackend } from '@llama-ts/kernels';
-import { acquireWebGPUForTests, readSharedJson, sharedPath } from '@llama-ts/test-support';
+// implementation) on every backend (cpu, webgpu, wasm on 1, 2 and 3 threads): prompt log-probs,
+// top-5 logits and the greedy continuation.
+import { createBackend } from '@llama-ts/kernels';
+import {
+  backendPool,
+  MODEL_TEST_BACKENDS,
+  modelTestFactories,
+  readSharedJson,
+  sharedPath,
+} from '@llama-ts/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel, type Transformer } from '../src/index.js';
 
@@ -42,34 +49,24 @@ function argmax(row: Float32Array): number {
   return best;
 }
 
-const backends = new Map<string, Backend>();
-const skipReasons = new Map<string, string>();
-
-beforeAll(async () => {
-  backends.set('cpu', await createBackend({ kind: 'cpu' }));
-  const gpu = await acquireWebGPUForTests(() => createBackend({ kind: 'webgpu', log: null }));
-  if (gpu.available) backends.set('webgpu', gpu.value);
-  else skipReasons.set('webgpu', gpu.reason);
-});
-
-afterAll(() => {
-  for (const backend of backends.values()) backend.destroy();
-});
+const backends = backendPool(modelTestFactories(createBackend));
+beforeAll(() => backends.setUp(MODEL_TEST_BACKENDS));
+afterAll(() => backends.tearDown());
 
 describe.each(FIXTURES)('%s', (fixture) => {
   const expected = readSharedJson<Expected>('golden', fixture, 'expected.json');
 
-  describe.each(['cpu', 'webgpu'])('on %s', (backendName) => {
+  describe.each(MODEL_TEST_BACKENDS)('on %s', (backendName) => {
     let model: Transformer | undefined;
 
     beforeAll(async () => {
-      const backend = backends.get(backendName);
+      const backend = backends.find(backendName);
       if (backend) model = await loadModel(sharedPath('golden', fixture), { backend, maxSeqLen: 64, maxBatchSize: 2 });
     });
     afterAll(() => model?.dispose());
 
     it('reproduces the prompt log-probs and top-5 logits in one pass', async (context) => {
-      if (!model) return context.skip(skipReasons.get(backendName));
+      if (!model) return context.skip(backends.whyUnavailable(backendName));
       const { tokens } = expected;
       const logits = await model.forward([tokens], 0, { logits: 'all' });
       const vocabSize = model.args.vocabSize;
@@ -96,7 +93,7 @@ describe.each(FIXTURES)('%s', (fixture) => {
     });
 
     it('reproduces the greedy continuation, decoding one token at a time with the KV cache', async (context) => {
-      if (!model) return context.skip(skipReasons.get(backendName));
+      if (!model) return context.skip(backends.whyUnavailable(backendName));
       const { tokens, greedy, tolerances } = expected;
       const generated: number[] = [];
       let logits = await model.forward([tokens], 0);

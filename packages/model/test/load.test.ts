@@ -22,6 +22,8 @@ const params = readSharedJson<Record<string, unknown>>('golden', 'tiny-meta-bf16
 const prompt = readSharedJson<{ tokens: number[] }>('golden', 'tiny-meta-bf16', 'expected.json').tokens;
 
 let backend: Backend;
+/** The wasm backend on 2 threads, every op split (the shards and weight storage run on it too). */
+let wasm: Backend;
 let golden: PthTensorToWrite[];
 let goldenLogits: Float32Array;
 let scratch: string;
@@ -49,8 +51,8 @@ async function checkpoint(name: string, tensors: PthTensorToWrite[], paramsJson:
   return dir;
 }
 
-async function logitsOf(dir: string): Promise<Float32Array> {
-  const model = await loadModel(dir, { backend, maxSeqLen: 32 });
+async function logitsOf(dir: string, on = backend): Promise<Float32Array> {
+  const model = await loadModel(dir, { backend: on, maxSeqLen: 32 });
   try {
     return await model.forward([prompt], 0, { logits: 'all' });
   } finally {
@@ -60,18 +62,28 @@ async function logitsOf(dir: string): Promise<Float32Array> {
 
 beforeAll(async () => {
   backend = await createBackend({ kind: 'cpu' });
+  wasm = await createBackend({ kind: 'wasm', threads: 2, minWorkPerThread: 1, log: null });
   scratch = await mkdtemp(join(tmpdir(), 'llama-ts-model-'));
   golden = await readTensors(join(goldenDir, 'consolidated.00.pth'));
   goldenLogits = await logitsOf(goldenDir);
 });
 
-afterAll(() => backend.destroy());
+afterAll(() => {
+  backend.destroy();
+  wasm.destroy();
+});
 
 describe('model-parallel shards', () => {
   it.each([2, 4])('a checkpoint split into %i shards gives the same logits as the unsplit one', async (ranks) => {
     const dir = await mkdtemp(join(scratch, `shards-${ranks}-`));
     await writeShardedCheckpoint(dir, golden, ranks, params);
     expect(await logitsOf(dir)).toEqual(goldenLogits);
+  });
+
+  it('does so on the wasm backend (2 threads) too', async () => {
+    const dir = await mkdtemp(join(scratch, 'shards-wasm-'));
+    await writeShardedCheckpoint(dir, golden, 2, params);
+    expect(await logitsOf(dir, wasm)).toEqual(await logitsOf(goldenDir, wasm));
   });
 });
 
@@ -86,7 +98,7 @@ describe('loading', () => {
     expect(events.map((e) => e.loadedBytes)).toEqual([...events.map((e) => e.loadedBytes)].sort((a, b) => a - b));
   });
 
-  it('stores weights as asked', async () => {
+  it.each(['cpu', 'wasm'])('stores weights as asked (on %s)', async (on) => {
     const expected = readSharedJson<{ prompt_logprobs: number[] }>('golden', 'tiny-meta-bf16', 'expected.json');
     // bf16 → f32 is exact, so f32 storage meets the golden tolerance as f16 does. q8_0 rounds each
     // weight to 1/254 of its block's largest: measured 0.20 max log-prob error on this model,
@@ -95,7 +107,11 @@ describe('loading', () => {
       ['f32', 0.02],
       ['q8_0', 0.3],
     ] as const) {
-      const model = await loadModel(goldenDir, { backend, maxSeqLen: 32, weightStorage });
+      const model = await loadModel(goldenDir, {
+        backend: on === 'cpu' ? backend : wasm,
+        maxSeqLen: 32,
+        weightStorage,
+      });
       const logits = await model.forward([prompt], 0, { logits: 'all' });
       model.dispose();
       const vocab = 512;
@@ -178,24 +194,24 @@ describe('broken checkpoints', () => {
   it('checks absurd sizes against the memory they would need before allocating anything', async () => {
     const layers = await checkpoint('layers', golden, { ...params, n_layers: 1e9 });
     await expect(loadModel(layers, { backend, maxSeqLen: 32 })).rejects.toThrow(
-      /^.*params\.json: n_layers 1000000000 × dim 64 \(ffn \d+\) needs [\d.]+ TiB of weights, more than [\d.]+ GiB, this machine's memory$/,
+      /^.*params\.json: the model needs [\d.]+ TiB \(weights [\d.]+ TiB at least f16, .*\) but this machine's memory holds at most [\d.]+ GiB; n_layers 1000000000 × dim 64 \(ffn \d+\) make [\d.]+ TiB of weights even as q8_0$/,
     );
     const vocab = await checkpoint('vocab', golden, { ...params, vocab_size: 1e12 });
     await expect(loadModel(vocab, { backend, maxSeqLen: 32 })).rejects.toThrow(
-      /params\.json: vocab_size 1000000000000 \(with dim 64\) needs/,
+      /params\.json: the model needs .*; vocab_size 1000000000000 \(with dim 64\) makes [\d.]+ TiB of weights/,
     );
     const dim = await checkpoint('dim', golden, { ...params, dim: 2 ** 40 });
     await expect(loadModel(dim, { backend, maxSeqLen: 32 })).rejects.toThrow(
-      /params\.json: n_layers 2 × dim 1099511627776 \(ffn \d+\) needs/,
+      /params\.json: the model needs .*; n_layers 2 × dim 1099511627776 \(ffn \d+\) make/,
     );
     for (const sizes of [{ maxSeqLen: 1e12 }, { maxSeqLen: 32, maxBatchSize: 1e12 }]) {
       await expect(loadModel(goldenDir, { backend, ...sizes })).rejects.toThrow(
-        /params\.json: a KV cache of maxSeqLen \d+ \(max_seq_len or --max-seq-len\) × maxBatchSize \d+ \(--max-batch-size\) positions needs [\d.]+ [PT]iB/,
+        /params\.json: the model needs [\d.]+ [PT]iB .*; a KV cache of maxSeqLen \d+ \(max_seq_len or --max-seq-len\) × maxBatchSize \d+ \(--max-batch-size\) positions alone needs [\d.]+ [PT]iB .*; use a smaller --max-seq-len or --max-batch-size$/,
       );
     }
     const wasm = { kind: 'wasm', capacityBytes: 2 ** 32 } as const;
-    const { memoryLimit } = await import('../src/memory-budget.js');
-    expect(memoryLimit(wasm)).toEqual({ bytes: 2 ** 32, what: "the wasm backend's capacity" });
+    const { memoryLimit } = await import('../src/footprint.js');
+    expect(memoryLimit(wasm)).toEqual({ bytes: 2 ** 32, what: 'the wasm backend' });
   });
 
   it('names a truncated file', async () => {

@@ -13,6 +13,10 @@ export interface BackendPool<Name extends string, B> {
   tearDown(): void;
   /** The backend, or `skip(reason)` (vitest's context.skip) when it could not be created. */
   get(name: Name, skip: (reason: string) => never): B;
+  /** The backend, or undefined when it could not be created (for a beforeAll that loads a model on it). */
+  find(name: Name): B | undefined;
+  /** Why `find(name)` is undefined, to skip with. */
+  whyUnavailable(name: Name): string;
 }
 
 /**
@@ -26,6 +30,7 @@ export function backendPool<Name extends string, B extends { destroy(): void }>(
 ): BackendPool<Name, B> {
   const backends = new Map<Name, B>();
   const unavailable = new Map<Name, string>();
+  const whyUnavailable = (name: Name) => unavailable.get(name) ?? `backend ${name} was not created for this file`;
   return {
     async setUp(names) {
       for (const name of names) {
@@ -46,9 +51,9 @@ export function backendPool<Name extends string, B extends { destroy(): void }>(
       backends.clear();
     },
     get(name, skip) {
-      const backend = backends.get(name);
-      if (backend) return backend;
-      return skip(unavailable.get(name) ?? `backend ${name} was not created for this file`);
+      return backends.get(name) ?? skip(whyUnavailable(name));
     },
+    find: (name) => backends.get(name),
+    whyUnavailable,
   };
 }

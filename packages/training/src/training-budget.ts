@@ -5,8 +5,8 @@
  * heap abort.
  */
 
-import type { Backend } from '@llama-ts/kernels';
-import { formatBytes, type ModelArgs, memoryLimit, weightElements } from '@llama-ts/model';
+import { type Backend, formatBytes } from '@llama-ts/kernels';
+import { beyondLimit, type ModelArgs, memoryLimit, modelFootprint } from '@llama-ts/model';
 import { TrainingError } from './errors.js';
 import type { TrainingPreset } from './presets.js';
 
@@ -19,30 +19,33 @@ export function trainingFootprint(
   preset: Pick<TrainingPreset, 'batchSize' | 'seqLen'>,
   args: ModelArgs,
 ): { state: number; activations: number } {
-  const { layers, embeddings } = weightElements(args);
   const perToken =
     4 *
     (args.nLayers * (8 * args.dim + 3 * args.ffnHiddenDim + args.nHeads * preset.seqLen) +
       2 * args.vocabSize +
       2 * args.dim);
-  return { state: 16 * (layers + embeddings), activations: preset.batchSize * preset.seqLen * perToken };
+  // Four f32 copies of every parameter, counted as the model counts its f32 weights.
+  return {
+    state: 4 * modelFootprint(args, 'f32').weightBytes,
+    activations: preset.batchSize * preset.seqLen * perToken,
+  };
 }
 
 /** Throws a TrainingError naming the field at fault when the run would not fit `backend`. */
 export function checkTrainingFits(preset: TrainingPreset, args: ModelArgs, backend: Backend): void {
   const limit = memoryLimit(backend);
   const { state, activations } = trainingFootprint(preset, args);
-  const beyond = `more than ${formatBytes(limit.bytes)}, ${limit.what}`;
+  const beyond = beyondLimit(limit);
   if (!(state <= limit.bytes)) {
     throw new TrainingError(
       `model: n_layers ${args.nLayers}, dim ${args.dim} (ffn ${args.ffnHiddenDim}, vocab ${args.vocabSize}) needs ` +
-        `${formatBytes(state)} for the weights, gradients and Adam's moments, ${beyond}`,
+        `${formatBytes(state)} for the weights, gradients and Adam's moments ${beyond}`,
     );
   }
   if (!(state + activations <= limit.bytes)) {
     throw new TrainingError(
       `batchSize ${preset.batchSize} × seqLen ${preset.seqLen} needs about ${formatBytes(activations)} of ` +
-        `activations (beside ${formatBytes(state)} of weights and optimiser state), ${beyond}`,
+        `activations (beside ${formatBytes(state)} of weights and optimiser state) ${beyond}`,
     );
   }
 }

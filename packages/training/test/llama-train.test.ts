@@ -1,5 +1,6 @@
 // The training forward/backward through a whole tiny Llama: its loss equals the inference model's,
-// its gradients match central finite differences, CPU and WebGPU agree, and Adam steps overfit a batch.
+// its gradients match central finite differences, CPU, WebGPU and wasm (1, 2, 3 threads) agree, and
+// Adam steps overfit a batch.
 import { adamwStep, type Backend, createBackend, fromArray, type Tensor } from '@llama-ts/kernels';
 import { argsFromMetaParams, expectedShapes, loadWeights, Transformer } from '@llama-ts/model';
 import { acquireWebGPUForTests } from '@llama-ts/test-support';
@@ -119,16 +120,30 @@ describe('LlamaTrainer', () => {
     expect(checked).toBeGreaterThan(40);
   });
 
-  it('gives the same loss and gradients on WebGPU as on the CPU', async (context) => {
-    if (!gpu) return context.skip(skip);
+  /** The loss and every gradient on `backend` equal the CPU's to f32 summation-order rounding. */
+  async function expectCpuGradientsOn(backend: Backend): Promise<void> {
     const a = await gradientsOn(cpu);
-    const b = await gradientsOn(gpu);
+    const b = await gradientsOn(backend);
     expect(Math.abs(a.loss - b.loss)).toBeLessThan(1e-5);
     for (const [name, g] of a.grads) {
       const other = b.grads.get(name) as Float32Array;
       let worst = 0;
       for (let i = 0; i < g.length; i++) worst = Math.max(worst, Math.abs((g[i] as number) - (other[i] as number)));
       expect(worst, name).toBeLessThan(1e-5);
+    }
+  }
+
+  it('gives the same loss and gradients on WebGPU as on the CPU', async (context) => {
+    if (!gpu) return context.skip(skip);
+    await expectCpuGradientsOn(gpu);
+  });
+
+  it.each([1, 2, 3])('gives the same loss and gradients on wasm (%i threads) as on the CPU', async (threads) => {
+    const wasm = await createBackend({ kind: 'wasm', threads, minWorkPerThread: 1, log: null });
+    try {
+      await expectCpuGradientsOn(wasm);
+    } finally {
+      wasm.destroy();
     }
   });
 

@@ -1,4 +1,4 @@
-// The training loop on the CPU backend with a tiny model: the loss falls, a seed reproduces the
+// The training loop on the CPU backend with a tiny model (and its loss curve on WebGPU and wasm): the loss falls, a seed reproduces the
 // run, an interrupted run resumed ends bit for bit where an uninterrupted one does, checkpoints
 // load in @llama-ts/model, clipping bounds what reaches the optimiser, and bad options say why.
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
@@ -198,25 +198,39 @@ describe('train', () => {
     expectSameWeights(moments.v as Map<string, Float32Array>, firstMoments.v as Map<string, Float32Array>);
   });
 
+  /** The loss curve of the tiny run on `backend` follows the CPU's (`first`). */
+  async function expectCpuCurveOn(backend: Backend): Promise<void> {
+    const other = await train({ backend, preset: tiny, data, outputDir: freshDir() });
+    const want = first.lossLog.records;
+    expect(other.lossLog.records.map((r) => r.step)).toEqual(want.map((r) => r.step));
+    other.lossLog.records.forEach((record, i) => {
+      const cpuRecord = want[i] as LossRecord;
+      // f32 kernels that sum in other orders, amplified a little by 20 Adam steps.
+      expect(Math.abs(record.trainLoss - cpuRecord.trainLoss), `train loss at ${record.step}`).toBeLessThan(1e-3);
+      expect(
+        Math.abs((record.valLoss as number) - (cpuRecord.valLoss as number)),
+        `val loss at ${record.step}`,
+      ).toBeLessThan(1e-3);
+    });
+  }
+
   it('follows the same loss curve on WebGPU', async (context) => {
     const availability = await acquireWebGPUForTests(() => createBackend({ kind: 'webgpu', log: null }));
     if (!availability.available) return context.skip(availability.reason);
     const gpu = availability.value;
     try {
-      const onGpu = await train({ backend: gpu, preset: tiny, data, outputDir: freshDir() });
-      const want = first.lossLog.records;
-      expect(onGpu.lossLog.records.map((r) => r.step)).toEqual(want.map((r) => r.step));
-      onGpu.lossLog.records.forEach((record, i) => {
-        const cpuRecord = want[i] as LossRecord;
-        // f32 kernels that sum in other orders, amplified a little by 20 Adam steps.
-        expect(Math.abs(record.trainLoss - cpuRecord.trainLoss), `train loss at ${record.step}`).toBeLessThan(1e-3);
-        expect(
-          Math.abs((record.valLoss as number) - (cpuRecord.valLoss as number)),
-          `val loss at ${record.step}`,
-        ).toBeLessThan(1e-3);
-      });
+      await expectCpuCurveOn(gpu);
     } finally {
       gpu.destroy();
+    }
+  });
+
+  it('follows the same loss curve on wasm (2 threads)', async () => {
+    const wasm = await createBackend({ kind: 'wasm', threads: 2, minWorkPerThread: 1, log: null });
+    try {
+      await expectCpuCurveOn(wasm);
+    } finally {
+      wasm.destroy();
     }
   });
 

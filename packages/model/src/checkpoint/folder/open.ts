@@ -33,12 +33,19 @@ export async function readMetaParams(dir: string): Promise<{ path: string; param
 /**
  * Reads a checkpoint folder's parameters and opens its tensors without loading them: Meta's
  * (`params.json` + `consolidated.NN.pth`) or Hugging Face's (`config.json` + safetensors).
+ * `beforeOpening` sees the parameters (and their file) before any checkpoint file is looked for or
+ * opened (loadModel refuses there a model too big for its backend).
  */
-export async function openCheckpoint(dir: string, sizes: RuntimeSizes = {}): Promise<OpenedCheckpoint> {
+export async function openCheckpoint(
+  dir: string,
+  sizes: RuntimeSizes = {},
+  beforeOpening?: (args: ModelArgs, source: string) => void,
+): Promise<OpenedCheckpoint> {
   if (!(await isFolder(dir))) throw new ModelError(`checkpoint folder ${dir} does not exist or is not a folder`);
   if (await exists(join(dir, META_PARAMS_FILE))) {
     const { path, params } = await readMetaParams(dir);
     const args = argsFromMetaParams(params, sizes, path);
+    beforeOpening?.(args, path);
     const shards = await findMetaShards(dir);
     if (shards.length === 0) {
       throw new ModelError(`${dir} has ${META_PARAMS_FILE} but no consolidated.NN.pth checkpoint`);
@@ -50,6 +57,7 @@ export async function openCheckpoint(dir: string, sizes: RuntimeSizes = {}): Pro
     const source = join(dir, HF_CONFIG_FILE);
     const args = argsFromHF(config, sizes, source);
     if (args.ropeLayout !== HF_ROPE_LAYOUT) throw new ModelError('internal: Hugging Face RoPE layout mismatch');
+    beforeOpening?.(args, source);
     const reader = await openSafetensorsCheckpoint(dir, { tieWordEmbeddings: config.tie_word_embeddings === true });
     return { format: 'huggingface', args, reader, source };
   }
