@@ -141,7 +141,9 @@ function tooBig(
   const { nLayers, dim, ffnHiddenDim, vocabSize, nKvHeads, headDim, maxBatchSize, maxSeqLen } = args;
   const names = fieldNames(source);
   const fmt = formatBytes;
-  const leastWeights = modelFootprint(args, 'q8_0').weightBytes;
+  // q8_0 is the smallest storage: what the weights take at the least.
+  const asQ8 = modelFootprint(args, 'q8_0');
+  const leastWeights = asQ8.weightBytes;
   // A size that alone is too big, whatever the storage: named with its field.
   let culprit = '';
   if (!(leastWeights <= limit.bytes)) {
@@ -158,7 +160,7 @@ function tooBig(
       `positions alone needs ${fmt(need.kvCacheBytes)} (${nLayers} layers, ${nKvHeads} kv heads of ${headDim})`;
   }
   const advice: string[] = [];
-  if (storage !== 'q8_0' && modelFootprint(args, 'q8_0').totalBytes <= limit.bytes) {
+  if (storage !== 'q8_0' && asQ8.totalBytes <= limit.bytes) {
     advice.push('store the weights as q8_0 (--weight-storage q8_0)');
   }
   if (leastWeights <= limit.bytes && need.kvCacheBytes + need.activationBytes > limit.bytes / 4) {
