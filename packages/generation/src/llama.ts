@@ -8,8 +8,14 @@ import {
   type Transformer,
   type WeightStorage,
 } from '@llama-ts/model';
-import { ChatFormat, type Dialog, type TextTokenizer, Tokenizer } from '@llama-ts/tokenizer';
-import { loadAnyTokenizer } from '@llama-ts/tokenizer/node';
+import {
+  ChatFormat,
+  type Dialog,
+  loadAnyTokenizer,
+  type TextTokenizer,
+  Tokenizer,
+  UnsupportedTokenizerError,
+} from '@llama-ts/tokenizer/node';
 import { ChatSession, type ChatSessionOptions } from './chat-session.js';
 import { GenerationError } from './errors.js';
 import { type GenerateOptions, type GenerateResult, generate, type LoopContext } from './generate.js';
@@ -70,21 +76,39 @@ function isTokenIds(prompt: Dialog | readonly number[]): prompt is readonly numb
   return prompt.length > 0 && typeof prompt[0] === 'number';
 }
 
-/** The tokenizer `options` name or ckptDir holds; undefined for a model driven by token ids. */
-async function openTokenizer(options: BuildOptions): Promise<TextTokenizer | undefined> {
+/**
+ * The tokenizer `options` name or ckptDir holds, or why there is none (a model driven by token ids):
+ * no tokenizer file, or (with withoutTokenizer 'ids') one found in ckptDir in a format not read yet,
+ * such as Hugging Face's tokenizer.json, so that such a folder still runs on token ids.
+ */
+async function openTokenizer(
+  options: BuildOptions,
+): Promise<{ tokenizer: TextTokenizer } | { tokenizer: undefined; reason: string }> {
   const path = options.tokenizerPath ?? (await findTokenizerFile(options.ckptDir));
   if (path === undefined) {
-    if (options.withoutTokenizer === 'ids') return undefined;
+    if (options.withoutTokenizer === 'ids') {
+      return { tokenizer: undefined, reason: `${options.ckptDir} has no ${TOKENIZER_FILES.join(' or ')}` };
+    }
     throw new GenerationError(
       `Llama.build: no tokenizerPath given and ${options.ckptDir} has neither ${TOKENIZER_FILES.join(' nor ')} (withoutTokenizer: 'ids' opens it with token ids only)`,
     );
+  }
+  let tokenizer: TextTokenizer;
+  try {
+    tokenizer = await loadAnyTokenizer(path);
+  } catch (error) {
+    const found = options.tokenizerPath === undefined;
+    if (found && options.withoutTokenizer === 'ids' && error instanceof UnsupportedTokenizerError) {
+      return { tokenizer: undefined, reason: error.message };
+    }
+    throw error;
   }
   if (options.stopTokens !== undefined) {
     throw new GenerationError(
       'Llama.build: stopTokens is for checkpoints without a tokenizer (the tokenizer has its own stop tokens)',
     );
   }
-  return loadAnyTokenizer(path);
+  return { tokenizer };
 }
 
 /**
@@ -116,7 +140,7 @@ export class Llama {
 
   static async build(options: BuildOptions): Promise<Llama> {
     if (!options || typeof options.ckptDir !== 'string') throw new GenerationError('Llama.build: ckptDir is required');
-    const tokenizer = await openTokenizer(options);
+    const opened = await openTokenizer(options);
     const model: Transformer = await loadModel(options.ckptDir, {
       ...(options.backend !== undefined ? { backend: options.backend } : {}),
       ...(options.maxSeqLen !== undefined ? { maxSeqLen: options.maxSeqLen } : {}),
@@ -127,7 +151,7 @@ export class Llama {
     try {
       return new Llama(
         model,
-        tokenizer ?? idTokenizer(model.args.vocabSize, options.stopTokens),
+        opened.tokenizer ?? idTokenizer(model.args.vocabSize, options.stopTokens, opened.reason),
         options.seed !== undefined ? { seed: options.seed } : {},
       );
     } catch (error) {

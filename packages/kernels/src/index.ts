@@ -23,6 +23,7 @@ export {
   type WeightDType,
 } from './dtype.js';
 export { KernelError } from './errors.js';
+export { formatBytes } from './format-bytes.js';
 export type { OpContract, OpInputs, OpName, OpOutputs, OpParams } from './op-contract.js';
 export { type AdamWOptions, adamwStep } from './ops/adamwStep/op.js';
 export { add } from './ops/add/op.js';
