@@ -1,4 +1,4 @@
-// Cases of matmul, matmulSwiglu and embedding, with f32, f16 and q8_0 weights (split-bindings.test.ts
+// Cases of matmul, matmulSwiglu and embedding, with f32, f16, q8_0 and the 4-6-bit block weights (split-bindings.test.ts
 // runs some of them again with weights and tables split across bindings).
 import { embedding, matmul, matmulSwiglu, type WeightDType } from '../../src/node.js';
 import { asStored, randomInts, uniform } from '../harness.js';
@@ -12,6 +12,9 @@ export interface MatmulShape {
   K: number;
   dtype: WeightDType;
 }
+
+/** The 4-6-bit block formats (q8_0 has cases of its own above them). */
+const BLOCK_WEIGHT_DTYPES = ['q4_0', 'q4_1', 'q4_k', 'q5_k', 'q6_k'] as const;
 
 const MATMUL_SHAPES: MatmulShape[] = [
   // f32: matrix-vector (M = 1) and tiled (M > 1), odd sizes in every dim.
@@ -49,6 +52,20 @@ const MATMUL_SHAPES: MatmulShape[] = [
   { M: 1, N: 19, K: 8200, dtype: 'f16' },
   { M: 1, N: 11, K: 8192, dtype: 'q8_0' },
   { M: 1, N: 11, K: 16384, dtype: 'q8_0' },
+  // The 4-6-bit block formats (K a multiple of 32 for q4_0/q4_1, 256 for the k-quants): decode
+  // (M = 1), a few sequences (M = 3, the matrix-vector kernels' limit is 4), prefill (odd M and N);
+  // long rows for the WebGPU matrix-vector kernel's wider lane sets.
+  ...BLOCK_WEIGHT_DTYPES.flatMap((dtype): MatmulShape[] => {
+    const K = dtype === 'q4_0' || dtype === 'q4_1' ? 96 : 512;
+    return [
+      { M: 1, N: 1, K: K === 96 ? 32 : 256, dtype },
+      { M: 1, N: 1003, K, dtype },
+      { M: 3, N: 37, K, dtype },
+      { M: 17, N: 101, K, dtype },
+      { M: 65, N: 33, K: 768, dtype },
+      { M: 1, N: 19, K: 8192, dtype },
+    ];
+  }),
 ];
 
 const MATMUL_SWIGLU_SHAPES: MatmulShape[] = [
@@ -61,6 +78,11 @@ const MATMUL_SWIGLU_SHAPES: MatmulShape[] = [
   { M: 1, N: 1003, K: 96, dtype: 'q8_0' },
   { M: 5, N: 100, K: 1024, dtype: 'q8_0' },
   { M: 1, N: 19, K: 4096, dtype: 'f32' },
+  ...BLOCK_WEIGHT_DTYPES.flatMap((dtype): MatmulShape[] => [
+    { M: 1, N: 1003, K: 256, dtype },
+    { M: 2, N: 37, K: 512, dtype },
+    { M: 17, N: 101, K: 256, dtype },
+  ]),
 ];
 
 const matmulLabel = (c: MatmulShape) => `M=${c.M} N=${c.N} K=${c.K} ${c.dtype}`;
@@ -117,6 +139,11 @@ const EMBEDDING_SHAPES: EmbeddingShape[] = [
   { vocab: 3, dim: 32, tokens: 7, dtype: 'q8_0' },
   { vocab: 100, dim: 1024, tokens: 3, dtype: 'q8_0' },
   { vocab: 1003, dim: 96, tokens: 100, dtype: 'q8_0' },
+  // The 4-6-bit block formats (D a multiple of 32 or 256)
+  ...BLOCK_WEIGHT_DTYPES.flatMap((dtype): EmbeddingShape[] => [
+    { vocab: 3, dim: 256, tokens: 7, dtype },
+    { vocab: 1003, dim: 512, tokens: 50, dtype },
+  ]),
 ];
 
 export const embeddingLabel = (c: EmbeddingShape) => `V=${c.vocab} D=${c.dim} T=${c.tokens} ${c.dtype}`;
