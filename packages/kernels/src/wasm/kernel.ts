@@ -35,5 +35,8 @@ export type WasmKernel<Name extends OpName> = (
   params: OpParams[Name],
 ) => void;
 
-/** The weight kind argument of the matmul-family kernels: 0 f32, 1 f16, 2 q8_0. */
-export const WEIGHT_DTYPE_CODE = { f32: 0, f16: 1, q8_0: 2 } as const;
+/**
+ * The weight kind argument of the matmul-family kernels: 0 f32, 1 f16, 2 q8_0, and the 4-6-bit
+ * block formats 4-8 (kernels/blocks.as.ts; 3 is matvecSwiglu's q8_0 against int8 activations).
+ */
+export const WEIGHT_DTYPE_CODE = { f32: 0, f16: 1, q8_0: 2, q4_0: 4, q4_1: 5, q4_k: 6, q5_k: 7, q6_k: 8 } as const;

@@ -4,9 +4,13 @@
  * (prefill): the packed, register-blocked gemm of src/wasm/kernels/gemm.as.ts, dequantising
  * f16/q8_0 weights while packing. The gated form's own kernels are in matmul-swiglu.as.ts.
  */
+import type { WeightDType } from '../../dtype.js';
 import { type WasmKernel, WEIGHT_DTYPE_CODE } from '../../wasm/kernel.js';
 import { GEMM_SCRATCH_BYTES, MATVEC_MAX_ROWS, matvecQ8_0Int8ScratchBytes } from '../../wasm/kernels/sizes.js';
 import { weightPointers } from '../../wasm/weights.js';
+
+/** The 4-6-bit block formats, whose kernels are in kernels/blocks.as.ts. */
+const isFourToSixBit = (dtype: WeightDType) => dtype !== 'f32' && dtype !== 'f16' && dtype !== 'q8_0';
 
 /** Per-thread scratch of matmulSwigluGemm: the gemm's packing plus a 128 × 128 gate and up block. */
 const MATMUL_SWIGLU_SCRATCH_BYTES = GEMM_SCRATCH_BYTES + 2 * 128 * 128 * 4;
@@ -19,12 +23,17 @@ function matvecSwigluScratchBytes(M: number, N: number, K: number): number {
   return ((M * N * 4 + 63) & ~63) + matvecQ8_0Int8ScratchBytes(M, K);
 }
 
-/** q8_0 is dequantised exactly (see the package README for the int8-activation variant). */
+/**
+ * q8_0 is dequantised exactly (see the package README for the int8-activation variant), and so are
+ * the 4-6-bit block formats (kernels/blocks.as.ts).
+ */
 export const matmul: WasmKernel<'matmul'> = (ctx, { x, w }, { y }, { M, N, K, weightDType }) => {
   const [data, scales] = weightPointers(ctx, w);
   if (M <= MATVEC_MAX_ROWS) {
     const args = [ctx.ptr(x), data, ctx.ptr(y), M, N, K];
-    if (weightDType === 'f32') ctx.run('matvecF32', args, N * K);
+    if (isFourToSixBit(weightDType)) {
+      ctx.run('matvecBlocks', [ctx.ptr(x), data, scales, ctx.ptr(y), M, N, K, WEIGHT_DTYPE_CODE[weightDType]], N * K);
+    } else if (weightDType === 'f32') ctx.run('matvecF32', args, N * K);
     else if (weightDType === 'f16') ctx.run('matvecF16', args, N * K);
     else ctx.run('matvecQ8_0', [ctx.ptr(x), data, scales, ctx.ptr(y), M, N, K], N * K);
     return;
@@ -44,6 +53,15 @@ export const matmul: WasmKernel<'matmul'> = (ctx, { x, w }, { y }, { M, N, K, we
  */
 export const matmulSwiglu: WasmKernel<'matmulSwiglu'> = (ctx, { x, w1, w3 }, { y }, { M, N, K, weightDType }) => {
   const decode = M <= MATVEC_MAX_ROWS;
+  if (decode && isFourToSixBit(weightDType)) {
+    const gate = ctx.scratch(M * N * 4);
+    const up = ctx.scratch(M * N * 4);
+    const kind = WEIGHT_DTYPE_CODE[weightDType];
+    ctx.run('matvecBlocks', [ctx.ptr(x), ...weightPointers(ctx, w1), gate, M, N, K, kind], N * K);
+    ctx.run('matvecBlocks', [ctx.ptr(x), ...weightPointers(ctx, w3), up, M, N, K, kind], N * K);
+    ctx.run('swiglu', [gate, up, ctx.ptr(y), M * N], M * N * 4);
+    return;
+  }
   if (decode && weightDType === 'q8_0') {
     const gate = ctx.scratch(M * N * 4);
     const up = ctx.scratch(M * N * 4);
