@@ -2,6 +2,7 @@ import {
   type Backend,
   bf16ToF16,
   bf16ToF32,
+  blockElements,
   f16ToF32,
   firstNonFinite,
   fromArray,
@@ -34,8 +35,9 @@ export interface LlamaWeights {
 
 /**
  * How matrices are stored on the device. 'auto' keeps f32 and f16 as they are and stores bf16 as
- * f16 (exact for every value in f16's normal range; half the memory of f32). Norm weights are
- * always f32.
+ * f16 (exact for every value in f16's normal range; half the memory of f32). The block formats
+ * (q8_0; q4_0, q4_1, q4_k, q5_k, q6_k, quantised on load by ggml's reference quantisers) need rows
+ * whose length is a multiple of their block (32; 256 for the k-quants). Norm weights are always f32.
  */
 export type WeightStorage = 'auto' | WeightDType;
 
@@ -157,9 +159,10 @@ async function upload(tensor: CheckpointTensor, backend: Backend, dtype: WeightD
       `tensor ${tensor.name} in ${tensor.source} holds ${value} at element ${bad}; a weight must be finite`,
     );
   }
-  if (dtype === 'q8_0' && (tensor.shape.at(-1) ?? 0) % 32 !== 0) {
+  const block = blockElements(dtype);
+  if ((tensor.shape.at(-1) ?? 0) % block !== 0) {
     throw new ModelError(
-      `tensor ${tensor.name}: q8_0 storage needs rows whose length is a multiple of 32, got ${fmt(tensor.shape)}`,
+      `tensor ${tensor.name}: ${dtype} storage needs rows whose length is a multiple of ${block}, got ${fmt(tensor.shape)}`,
     );
   }
   if (dtype === tensor.dtype && (dtype === 'f32' || bytes.byteLength % 4 === 0)) {
