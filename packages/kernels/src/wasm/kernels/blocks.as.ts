@@ -194,11 +194,17 @@ export function packBlocks(kind: i32, w: usize, s: usize, K: i32, jc: i32, nc: i
 export function matvecBlocks(tid: i32, nthreads: i32, x: usize, w: usize, s: usize, y: usize, M: i32, N: i32, K: i32, kind: i32): void {
   const first = <i32>((<i64>N * tid) / nthreads);
   const end = <i32>((<i64>N * (tid + 1)) / nthreads);
-  matvecBlocksRows(x, w, s, y, M, N, K, kind, first, end);
+  // One instance of the loop per format (the kind a constant in each), so the decoding's branches on it fold away.
+  if (kind == W_Q4_0) matvecBlocksRows(x, w, s, y, M, N, K, W_Q4_0, first, end);
+  else if (kind == W_Q4_1) matvecBlocksRows(x, w, s, y, M, N, K, W_Q4_1, first, end);
+  else if (kind == W_Q4_K) matvecBlocksRows(x, w, s, y, M, N, K, W_Q4_K, first, end);
+  else if (kind == W_Q5_K) matvecBlocksRows(x, w, s, y, M, N, K, W_Q5_K, first, end);
+  else matvecBlocksRows(x, w, s, y, M, N, K, W_Q6_K, first, end);
 }
 
 /** Rows first..end of matvecBlocks. */
-export function matvecBlocksRows(x: usize, w: usize, s: usize, y: usize, M: i32, N: i32, K: i32, kind: i32, first: i32, end: i32): void {
+// @ts-ignore: decorator
+@inline function matvecBlocksRows(x: usize, w: usize, s: usize, y: usize, M: i32, N: i32, K: i32, kind: i32, first: i32, end: i32): void {
   const units = K >> 5;
   for (let n = first; n < end; n++) {
     const u0 = <usize>n * units;
@@ -206,17 +212,61 @@ export function matvecBlocksRows(x: usize, w: usize, s: usize, y: usize, M: i32,
       const xm = x + ((<usize>m * K) << 2);
       let a0 = f32x4.splat(0);
       let a1 = f32x4.splat(0);
-      let u = 0;
-      for (; u + 2 <= units; u += 2) {
-        a0 = f32x4.add(a0, unitDot(kind, w, s, u0 + u, xm + (<usize>u << 7)));
-        a1 = f32x4.add(a1, unitDot(kind, w, s, u0 + u + 1, xm + (<usize>u << 7) + 128));
+      if (kind == W_Q4_0 || kind == W_Q4_1) {
+        let u = 0;
+        for (; u + 2 <= units; u += 2) {
+          a0 = f32x4.add(a0, unitDot(kind, w, s, u0 + u, xm + (<usize>u << 7)));
+          a1 = f32x4.add(a1, unitDot(kind, w, s, u0 + u + 1, xm + (<usize>u << 7) + 128));
+        }
+        if (u < units) a0 = f32x4.add(a0, unitDot(kind, w, s, u0 + u, xm + (<usize>u << 7)));
+      } else {
+        // The k-quants a block (8 units) at a time: its d, dmin and scale bytes decoded once.
+        for (let u = 0; u < units; u += 8) {
+          a0 = f32x4.add(a0, superBlockDot(kind, w, s, (u0 + u) >> 3, xm + (<usize>u << 7)));
+        }
       }
-      if (u < units) a0 = f32x4.add(a0, unitDot(kind, w, s, u0 + u, xm + (<usize>u << 7)));
       const t = f32x4.add(a0, a1);
       const sum = f32x4.add(t, f32x4.shuffle(t, t, 2, 3, 0, 1));
       store<f32>(y + ((<usize>m * N + n) << 2), f32x4.extract_lane(sum, 0) + f32x4.extract_lane(sum, 1));
     }
   }
+}
+
+/** Σ x · value over k-quant block blk (256 f32 of x at x), as lane-wise partial sums. */
+// @ts-ignore: decorator
+@inline function superBlockDot(kind: i32, w: usize, s: usize, blk: usize, x: usize): v128 {
+  const blocks = blockCount(kind, w, s);
+  let acc = f32x4.splat(0);
+  let off = f32x4.splat(0);
+  if (kind == W_Q6_K) {
+    const d = f16ToF32(<u32>load<u16>(s + blocks * 80 + (blk << 1)));
+    const scales = s + blocks * 64 + (blk << 4);
+    for (let j = 0; j < 8; j++) {
+      const u = (blk << 3) + <usize>j;
+      const xu = x + (<usize>j << 7);
+      const s0 = d * <f32>load<i8>(scales + (<usize>j << 1));
+      const s1 = d * <f32>load<i8>(scales + (<usize>j << 1), 1);
+      acc = madd(dot16(unitQuants(kind, w, s, u, 0), xu), f32x4.splat(s0), acc);
+      acc = madd(dot16(unitQuants(kind, w, s, u, 1), xu + 64), f32x4.splat(s1), acc);
+    }
+    return acc;
+  }
+  const scales = s + (kind == W_Q4_K ? 0 : blocks * 32) + blk * 12;
+  const dm = s + (kind == W_Q4_K ? blocks * 12 : blocks * 44) + (blk << 2);
+  const d = f16ToF32(<u32>load<u16>(dm));
+  const dmin = f16ToF32(<u32>load<u16>(dm, 2));
+  for (let j = 0; j < 8; j++) {
+    const u = (blk << 3) + <usize>j;
+    const xu = x + (<usize>j << 7);
+    const sq = f32x4.add(dot16(unitQuants(kind, w, s, u, 0), xu), dot16(unitQuants(kind, w, s, u, 1), xu + 64));
+    const sx = f32x4.add(
+      f32x4.add(f32x4.add(v128.load(xu), v128.load(xu, 16)), f32x4.add(v128.load(xu, 32), v128.load(xu, 48))),
+      f32x4.add(f32x4.add(v128.load(xu, 64), v128.load(xu, 80)), f32x4.add(v128.load(xu, 96), v128.load(xu, 112))),
+    );
+    acc = madd(sq, f32x4.splat(d * scaleMinK4(scales, j, 0)), acc);
+    off = madd(sx, f32x4.splat(dmin * scaleMinK4(scales, j, 1)), off);
+  }
+  return f32x4.sub(acc, off);
 }
 
 /** Row gather: rows ids[t] of a block-format table [vocab, dim] → y [tokens, dim]; ids outside 0..vocab-1 give zeros. */
