@@ -1,9 +1,13 @@
-import { defineConfig } from 'vitest/config';
+import { defineConfig, mergeConfig } from 'vitest/config';
+import shared from '../../vitest.shared.js';
 
-export default defineConfig({
-  test: {
-    include: ['test/**/*.test.ts'],
-    // Encoding all of Tiny Shakespeare and the 1 MB no-space string takes seconds on a 2-core machine.
-    testTimeout: 120_000,
-  },
-});
+export default mergeConfig(
+  shared,
+  defineConfig({
+    test: {
+      include: ['test/**/*.test.ts'],
+      // Encoding all of Tiny Shakespeare and the 1 MB no-space string takes seconds on a 2-core machine.
+      testTimeout: 120_000,
+    },
+  }),
+);

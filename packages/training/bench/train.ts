@@ -8,7 +8,8 @@
  *
  * Run: pnpm --filter @llama-ts/training bench [-- --backend cpu|webgpu] [-- -n 5] [-- --profile]
  * [-- --preset seed003]
- * (the kernels come from @llama-ts/kernels' dist: rebuild it after changing a kernel).
+ * (tsx resolves the workspace packages to their src/ through the `source` export condition, so a
+ * changed kernel is measured without a rebuild).
  */
 import { type Backend, createBackend, fromArray, matmul, matmulGradInput, matmulGradWeight } from '@llama-ts/kernels';
 import {
