@@ -141,7 +141,8 @@ function tooBig(
   const { nLayers, dim, ffnHiddenDim, vocabSize, nKvHeads, headDim, maxBatchSize, maxSeqLen } = args;
   const names = fieldNames(source);
   const fmt = formatBytes;
-  // q8_0 is the smallest storage: what the weights take at the least.
+  // q8_0, the smallest storage that keeps the model's quality (the 4-6-bit formats lose some): the
+  // size the advice below can promise.
   const asQ8 = modelFootprint(args, 'q8_0');
   const leastWeights = asQ8.weightBytes;
   // A size that alone is too big, whatever the storage: named with its field.

@@ -2,6 +2,7 @@ import {
   type Backend,
   bf16ToF16,
   bf16ToF32,
+  blockElements,
   f16ToF32,
   firstNonFinite,
   fromArray,
@@ -125,9 +126,10 @@ async function upload(tensor: CheckpointTensor, backend: Backend, dtype: WeightD
       `tensor ${tensor.name} in ${tensor.source} holds ${value} at element ${bad}; a weight must be finite`,
     );
   }
-  if (dtype === 'q8_0' && (tensor.shape.at(-1) ?? 0) % 32 !== 0) {
+  const block = blockElements(dtype);
+  if ((tensor.shape.at(-1) ?? 0) % block !== 0) {
     throw new ModelError(
-      `tensor ${tensor.name}: q8_0 storage needs rows whose length is a multiple of 32, got ${fmt(tensor.shape)}`,
+      `tensor ${tensor.name}: ${dtype} storage needs rows whose length is a multiple of ${block}, got ${fmt(tensor.shape)}`,
     );
   }
   if (dtype === tensor.dtype && (dtype === 'f32' || bytes.byteLength % 4 === 0)) {

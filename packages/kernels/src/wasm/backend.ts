@@ -72,7 +72,10 @@ export class WasmBackend implements Backend {
     };
     this.#context = {
       ptr: (tensor) => this.#storage(tensor).ptr,
-      run: (kernel, args, work) => this.#pool.run(kernel, args, this.#threadsFor(work)),
+      run: (kernel, args, work, parts) => {
+        const threads = this.#threadsFor(work);
+        this.#pool.run(kernel, args, threads, threads === 1 ? 1 : parts);
+      },
       runSingle: (kernel, args) => this.#pool.run(kernel, args, 1),
       scratch,
       threadScratch: (bytesPerThread) => {
