@@ -1,11 +1,12 @@
-import { defineConfig } from 'vitest/config';
+import { defineConfig, mergeConfig } from 'vitest/config';
+import shared from '../../vitest.shared.js';
 
-export default defineConfig({
-  test: {
-    include: ['test/**/*.test.ts'],
-    testTimeout: 60_000,
-    // beforeAll writes and loads random checkpoints (one with Llama 3's 128256-row vocabulary):
-    // seconds each on a loaded 2-core machine, past vitest's default 10 s.
-    hookTimeout: 60_000,
-  },
-});
+export default mergeConfig(
+  shared,
+  defineConfig({
+    test: {
+      include: ['test/**/*.test.ts'],
+      testTimeout: 60_000,
+    },
+  }),
+);

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Llama } from '@llama-ts/generation';
 import { type Backend, type BackendChoice, createBackend } from '@llama-ts/kernels';
 import type { WeightStorage } from '@llama-ts/model';
-import { tokenizerFamily } from '@llama-ts/tokenizer';
+import { tokenizerFamily } from '@llama-ts/tokenizer/node';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { CliError } from './errors.js';
 
@@ -82,8 +82,11 @@ export function addModelFlags(command: Command): Command {
     .option('--threads <n>', 'threads of the wasm backend (default: the available cores)', positiveInt)
     .option('--seed <n>', "the sampler's random seed", finiteNumber)
     .addOption(
-      new Option('--weight-storage <kind>', 'how matrices are stored on the device')
-        .choices(['auto', 'f32', 'f16', 'q8_0'])
+      new Option(
+        '--weight-storage <kind>',
+        'how matrices are stored on the device (q4_0 ... q6_k: quantised on load, as llama.cpp would)',
+      )
+        .choices(['auto', 'f32', 'f16', 'q8_0', 'q6_k', 'q5_k', 'q4_k', 'q4_1', 'q4_0'])
         .default('auto'),
     )
     .option('--stop-tokens <ids>', 'stop token ids, for a checkpoint without a tokenizer (e.g. 1,2)', idList);

@@ -13,10 +13,11 @@ import {
   type Dialog,
   type DialogFormat,
   dialogFormatFor,
+  loadAnyTokenizer,
   type TextTokenizer,
   tokenizerFamily,
-} from '@llama-ts/tokenizer';
-import { loadAnyTokenizer } from '@llama-ts/tokenizer/node';
+  UnsupportedTokenizerError,
+} from '@llama-ts/tokenizer/node';
 import { ChatSession, type ChatSessionOptions } from './chat-session.js';
 import { GenerationError } from './errors.js';
 import { type GenerateOptions, type GenerateResult, generate, type LoopContext } from './generate.js';
@@ -77,21 +78,39 @@ function isTokenIds(prompt: Dialog | readonly number[]): prompt is readonly numb
   return prompt.length > 0 && typeof prompt[0] === 'number';
 }
 
-/** The tokenizer `options` name or ckptDir holds; undefined for a model driven by token ids. */
-async function openTokenizer(options: BuildOptions): Promise<TextTokenizer | undefined> {
+/**
+ * The tokenizer `options` name or ckptDir holds, or why there is none (a model driven by token ids):
+ * no tokenizer file, or (with withoutTokenizer 'ids') one found in ckptDir in a format not read yet,
+ * such as Hugging Face's tokenizer.json, so that such a folder still runs on token ids.
+ */
+async function openTokenizer(
+  options: BuildOptions,
+): Promise<{ tokenizer: TextTokenizer } | { tokenizer: undefined; reason: string }> {
   const path = options.tokenizerPath ?? (await findTokenizerFile(options.ckptDir));
   if (path === undefined) {
-    if (options.withoutTokenizer === 'ids') return undefined;
+    if (options.withoutTokenizer === 'ids') {
+      return { tokenizer: undefined, reason: `${options.ckptDir} has no ${TOKENIZER_FILES.join(' or ')}` };
+    }
     throw new GenerationError(
       `Llama.build: no tokenizerPath given and ${options.ckptDir} has neither ${TOKENIZER_FILES.join(' nor ')} (withoutTokenizer: 'ids' opens it with token ids only)`,
     );
+  }
+  let tokenizer: TextTokenizer;
+  try {
+    tokenizer = await loadAnyTokenizer(path);
+  } catch (error) {
+    const found = options.tokenizerPath === undefined;
+    if (found && options.withoutTokenizer === 'ids' && error instanceof UnsupportedTokenizerError) {
+      return { tokenizer: undefined, reason: error.message };
+    }
+    throw error;
   }
   if (options.stopTokens !== undefined) {
     throw new GenerationError(
       'Llama.build: stopTokens is for checkpoints without a tokenizer (the tokenizer has its own stop tokens)',
     );
   }
-  return loadAnyTokenizer(path);
+  return { tokenizer };
 }
 
 /**
@@ -130,7 +149,8 @@ export class Llama {
 
   static async build(options: BuildOptions): Promise<Llama> {
     if (!options || typeof options.ckptDir !== 'string') throw new GenerationError('Llama.build: ckptDir is required');
-    const tokenizer = await openTokenizer(options);
+    const opened = await openTokenizer(options);
+    const tokenizer = opened.tokenizer;
     // Llama 1/2's params.json leaves the vocabulary size and the RoPE base to the tokenizer's family.
     const family = tokenizer ? tokenizerFamily(tokenizer) : undefined;
     const model: Transformer = await loadModel(options.ckptDir, {
@@ -145,7 +165,7 @@ export class Llama {
     try {
       return new Llama(
         model,
-        tokenizer ?? idTokenizer(model.args.vocabSize, options.stopTokens),
+        tokenizer ?? idTokenizer(model.args.vocabSize, options.stopTokens, opened.reason),
         options.seed !== undefined ? { seed: options.seed } : {},
       );
     } catch (error) {

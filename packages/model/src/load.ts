@@ -3,7 +3,8 @@ import type { CheckpointOptions } from './args.js';
 import { openCheckpoint } from './checkpoint/folder/open.js';
 import { checkModelFits } from './footprint.js';
 import { Transformer } from './transformer.js';
-import { type LoadProgress, loadWeights, type WeightStorage } from './weights.js';
+import type { WeightStorage } from './weight-storage.js';
+import { type LoadProgress, loadWeights } from './weights.js';
 
 export interface LoadModelOptions extends CheckpointOptions {
   /**
@@ -25,8 +26,8 @@ export interface LoadModelOptions extends CheckpointOptions {
 export async function loadModel(dir: string, options: LoadModelOptions = {}): Promise<Transformer> {
   const given = options.backend;
   const storage = options.weightStorage ?? 'auto';
-  const { args, reader } = await openCheckpoint(dir, options, (args) => {
-    if (typeof given === 'object') checkModelFits(args, storage, given);
+  const { args, reader, source } = await openCheckpoint(dir, options, (args, source) => {
+    if (typeof given === 'object') checkModelFits(args, storage, given, { source });
   });
   let backend: Backend;
   try {
@@ -36,9 +37,9 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
     throw error;
   }
   try {
-    const dtypes = new Map(reader.tensors.map((t) => [t.name, t.dtype]));
-    checkModelFits(args, storage, backend, (name) => dtypes.get(name));
+    // loadWeights checks the fit again with the checkpoint's dtypes before allocating anything.
     const weights = await loadWeights(reader, args, backend, {
+      source,
       storage,
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });

@@ -2,6 +2,7 @@ import {
   type Backend,
   bf16ToF16,
   bf16ToF32,
+  blockElements,
   f16ToF32,
   firstNonFinite,
   fromArray,
@@ -10,8 +11,11 @@ import {
   type WeightDType,
 } from '@llama-ts/kernels';
 import type { ModelArgs } from './args.js';
-import type { CheckpointDType, CheckpointReader, CheckpointTensor } from './checkpoint/types.js';
+import type { CheckpointReader, CheckpointTensor } from './checkpoint/types.js';
 import { ModelError } from './errors.js';
+import { checkModelFits } from './footprint.js';
+import { expectedShapes, LAYER_TENSORS } from './shapes.js';
+import { storedDType, type WeightStorage } from './weight-storage.js';
 
 export interface LayerWeights {
   attentionNorm: Tensor;
@@ -32,57 +36,11 @@ export interface LlamaWeights {
   output: Tensor;
 }
 
-/**
- * How matrices are stored on the device. 'auto' keeps f32 and f16 as they are and stores bf16 as
- * f16 (exact for every value in f16's normal range; half the memory of f32). Norm weights are
- * always f32.
- */
-export type WeightStorage = 'auto' | WeightDType;
-
 export interface LoadProgress {
   loadedBytes: number;
   totalBytes: number;
   /** The tensor just uploaded. */
   tensor: string;
-}
-
-const LAYER_TENSORS = {
-  attentionNorm: 'attention_norm.weight',
-  wq: 'attention.wq.weight',
-  wk: 'attention.wk.weight',
-  wv: 'attention.wv.weight',
-  wo: 'attention.wo.weight',
-  ffnNorm: 'ffn_norm.weight',
-  w1: 'feed_forward.w1.weight',
-  w2: 'feed_forward.w2.weight',
-  w3: 'feed_forward.w3.weight',
-} as const satisfies Record<keyof LayerWeights, string>;
-
-/** Every tensor a checkpoint of these args must hold, by Meta name, with its shape. */
-export function expectedShapes(args: ModelArgs): Map<string, number[]> {
-  const { dim, nHeads, nKvHeads, headDim, ffnHiddenDim, vocabSize } = args;
-  const shapes = new Map<string, number[]>([
-    ['tok_embeddings.weight', [vocabSize, dim]],
-    ['norm.weight', [dim]],
-    ['output.weight', [vocabSize, dim]],
-  ]);
-  const layer: Record<keyof LayerWeights, number[]> = {
-    attentionNorm: [dim],
-    wq: [nHeads * headDim, dim],
-    wk: [nKvHeads * headDim, dim],
-    wv: [nKvHeads * headDim, dim],
-    wo: [dim, nHeads * headDim],
-    ffnNorm: [dim],
-    w1: [ffnHiddenDim, dim],
-    w2: [dim, ffnHiddenDim],
-    w3: [ffnHiddenDim, dim],
-  };
-  for (let i = 0; i < args.nLayers; i++) {
-    for (const [key, suffix] of Object.entries(LAYER_TENSORS)) {
-      shapes.set(`layers.${i}.${suffix}`, layer[key as keyof LayerWeights]);
-    }
-  }
-  return shapes;
 }
 
 const fmt = (shape: readonly number[]) => `[${shape.join(', ')}]`;
@@ -112,20 +70,6 @@ export function checkTensors(reader: CheckpointReader, args: ModelArgs): Map<str
   return found;
 }
 
-/**
- * The dtype a tensor is stored as on the device, given its dtype in the checkpoint; before the
- * checkpoint is opened (`checkpointDType` undefined), 'auto' counts f16, the least it stores.
- */
-export function storedDType(
-  name: string,
-  checkpointDType: CheckpointDType | undefined,
-  storage: WeightStorage,
-): WeightDType {
-  if (name.endsWith('norm.weight')) return 'f32';
-  if (storage !== 'auto') return storage;
-  return checkpointDType === 'f32' ? 'f32' : 'f16';
-}
-
 /** Half-precision words of a byte array (copied only when it is not 2-byte aligned). */
 function halfWords(bytes: Uint8Array): Uint16Array {
   const aligned = bytes.byteOffset % 2 === 0 ? bytes : bytes.slice();
@@ -143,6 +87,31 @@ function asFloat32(tensor: CheckpointTensor, bytes: Uint8Array): Float32Array {
  * Reads, checks and uploads one tensor. The common cases avoid an f32 copy of the tensor (which
  * would double peak memory): f32 and f16 go up as they are, bf16 is narrowed word by word to f16.
  */
+/**
+ * Magnitudes from which a value stored as `dtype` is no longer finite: f16 rounds 65520 and above
+ * to infinity (65504 is its largest finite value), and q8_0 keeps each block's scale max|x| / 127
+ * as an f16.
+ */
+const OVERFLOW_AT: Partial<Record<WeightDType, number>> = { f16: 65520, q8_0: 127 * 65520 };
+
+function firstOverflow(values: Float32Array, limit: number): number {
+  for (let i = 0; i < values.length; i++) if (Math.abs(values[i] as number) >= limit) return i;
+  return -1;
+}
+
+/**
+ * A finite weight that the storage type cannot hold is an error naming the tensor, the element and
+ * the type (rather than an infinity that decodes as token 0 with NaN log-probs). Keeping just that
+ * tensor in f32 is not an option: matmulSwiglu needs w1 and w3 in one type.
+ */
+function overflowError(tensor: CheckpointTensor, index: number, value: number, dtype: WeightDType): ModelError {
+  const why = dtype === 'q8_0' ? "q8_0's per-block f16 scale overflows" : "f16's largest finite value is 65504";
+  return new ModelError(
+    `tensor ${tensor.name} in ${tensor.source} holds ${value} at element ${index}, which ${dtype} storage cannot ` +
+      `hold (${why}); load it with weightStorage 'f32' (llama-ts: --weight-storage f32)`,
+  );
+}
+
 async function upload(tensor: CheckpointTensor, backend: Backend, dtype: WeightDType): Promise<Tensor> {
   const bytes = await tensor.read();
   if (bytes.byteLength !== tensor.byteLength) {
@@ -157,19 +126,30 @@ async function upload(tensor: CheckpointTensor, backend: Backend, dtype: WeightD
       `tensor ${tensor.name} in ${tensor.source} holds ${value} at element ${bad}; a weight must be finite`,
     );
   }
-  if (dtype === 'q8_0' && (tensor.shape.at(-1) ?? 0) % 32 !== 0) {
+  const block = blockElements(dtype);
+  if ((tensor.shape.at(-1) ?? 0) % block !== 0) {
     throw new ModelError(
-      `tensor ${tensor.name}: q8_0 storage needs rows whose length is a multiple of 32, got ${fmt(tensor.shape)}`,
+      `tensor ${tensor.name}: ${dtype} storage needs rows whose length is a multiple of ${block}, got ${fmt(tensor.shape)}`,
     );
   }
   if (dtype === tensor.dtype && (dtype === 'f32' || bytes.byteLength % 4 === 0)) {
     return fromBytes(backend, bytes, tensor.shape, dtype);
   }
   if (dtype === 'f16' && tensor.dtype === 'bf16') {
-    const narrowed = bf16ToF16(halfWords(bytes));
+    const words = halfWords(bytes);
+    const narrowed = bf16ToF16(words);
+    // The conversion's result is checked: a bf16 above f16's range has become infinite.
+    const overflow = firstNonFinite('f16', new Uint8Array(narrowed.buffer));
+    if (overflow >= 0) throw overflowError(tensor, overflow, bf16ToF32(words)[overflow] as number, dtype);
     if (narrowed.byteLength % 4 === 0) return fromBytes(backend, new Uint8Array(narrowed.buffer), tensor.shape, 'f16');
   }
-  return fromArray(backend, asFloat32(tensor, bytes), tensor.shape, dtype);
+  const values = asFloat32(tensor, bytes);
+  const limit = dtype === tensor.dtype ? undefined : OVERFLOW_AT[dtype];
+  if (limit !== undefined) {
+    const overflow = firstOverflow(values, limit);
+    if (overflow >= 0) throw overflowError(tensor, overflow, values[overflow] as number, dtype);
+  }
+  return fromArray(backend, values, tensor.shape, dtype);
 }
 
 /**
@@ -180,10 +160,22 @@ export async function loadWeights(
   reader: CheckpointReader,
   args: ModelArgs,
   backend: Backend,
-  options: { storage?: WeightStorage; onProgress?: (progress: LoadProgress) => void } = {},
+  options: {
+    storage?: WeightStorage;
+    onProgress?: (progress: LoadProgress) => void;
+    /** Names the parameters' file in errors (default: "the model's parameters"). */
+    source?: string;
+  } = {},
 ): Promise<LlamaWeights> {
-  const tensors = checkTensors(reader, args);
   const storage = options.storage ?? 'auto';
+  // Before anything is built from the sizes (even the list of expected tensors), with the
+  // checkpoint's own dtypes ('auto' keeps f32 as f32).
+  const dtypes = new Map(reader.tensors.map((t) => [t.name, t.dtype]));
+  checkModelFits(args, storage, backend, {
+    ...(options.source ? { source: options.source } : {}),
+    checkpointDType: (name) => dtypes.get(name),
+  });
+  const tensors = checkTensors(reader, args);
   const totalBytes = reader.tensors.reduce((sum, t) => sum + t.byteLength, 0);
   let loadedBytes = 0;
   const uploaded: Tensor[] = [];

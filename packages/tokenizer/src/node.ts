@@ -1,24 +1,44 @@
-import { readFile } from 'node:fs/promises';
+import { constants, type FileHandle, open } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { CharTokenizer } from './char-tokenizer.js';
-import { TokenizerError } from './errors.js';
+import { TokenizerError, UnsupportedTokenizerError } from './errors.js';
 import { SentencePieceTokenizer } from './sentencepiece/tokenizer.js';
+import { setTiktokenProvider } from './tiktoken-core.js';
 import { Tokenizer } from './tokenizer.js';
 import type { TextTokenizer } from './types.js';
 
-export * from './index.js';
+export * from './exports.js';
+
+// tiktoken (and its WebAssembly core, which reserves gigabytes of address space) is loaded only
+// when a Llama 3 tokenizer is first made, so that a process that never needs one never loads it.
+setTiktokenProvider(() => (createRequire(import.meta.url)('tiktoken') as typeof import('tiktoken')).Tiktoken);
 
 async function readText(path: string, what: string): Promise<string> {
   return (await readBytes(path, what)).toString('utf8');
 }
 
+/**
+ * The bytes of a regular file. O_NONBLOCK lets a FIFO be opened (and refused) at once instead of
+ * blocking until a writer appears; a directory is named as one rather than as a bare EISDIR.
+ */
 async function readBytes(path: string, what: string): Promise<Buffer> {
+  let handle: FileHandle | undefined;
   try {
-    return await readFile(path);
+    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    const stats = await handle.stat();
+    if (!stats.isFile()) {
+      const kind = stats.isDirectory() ? 'a directory' : stats.isFIFO() ? 'a FIFO (named pipe)' : 'not a regular file';
+      throw new TokenizerError(`${path}: the ${what} is ${kind}, expected a regular file`);
+    }
+    return await handle.readFile();
   } catch (error) {
+    if (error instanceof TokenizerError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     const reason =
       code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (error as Error).message;
     throw new TokenizerError(`Cannot read the ${what} ${path}: ${reason}`);
+  } finally {
+    await handle?.close();
   }
 }
 
@@ -44,7 +64,30 @@ function charTokenizerFromText(text: string, path: string): CharTokenizer {
   } catch (error) {
     throw new TokenizerError(`${path}: not valid JSON (${(error as Error).message})`);
   }
+  if (isHuggingFaceTokenizerJson(json)) {
+    throw new UnsupportedTokenizerError(
+      `${path} is a Hugging Face tokenizers file (transformers' tokenizer.json), which llama-ts does not read yet; ` +
+        "use Llama 3's tokenizer.model instead (llama-ts: --tokenizer <download>/original/tokenizer.model), or give token ids (--prompt-tokens)",
+    );
+  }
   return CharTokenizer.fromJSON(json, path);
+}
+
+/**
+ * Hugging Face's `tokenizer.json` (the `tokenizers` library's format, downloaded beside
+ * transformers' checkpoints): an object with a `model` object (`{ type: "BPE", vocab, merges }`) and
+ * `added_tokens`, `pre_tokenizer`, `decoder`... A CharTokenizer's JSON has `format` instead.
+ */
+function isHuggingFaceTokenizerJson(json: unknown): boolean {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) return false;
+  const object = json as Record<string, unknown>;
+  const model = object.model;
+  return (
+    object.format === undefined &&
+    typeof model === 'object' &&
+    model !== null &&
+    ('added_tokens' in object || 'pre_tokenizer' in object || 'type' in model || 'vocab' in model)
+  );
 }
 
 /** A tiktoken rank file's first line: `<base64 token bytes> <rank>`. */
@@ -59,7 +102,8 @@ const SENTENCEPIECE_FIRST_BYTE = 0x0a;
 /**
  * Loads whichever tokenizer `path` holds, told apart by its contents: Llama 3's `tokenizer.model`
  * (tiktoken ranks), Llama 1/2's `tokenizer.model` (SentencePiece protobuf) or a CharTokenizer's
- * `tokenizer.json`.
+ * `tokenizer.json`. Hugging Face's `tokenizer.json` is told apart and refused with an
+ * UnsupportedTokenizerError (not read yet).
  */
 export async function loadAnyTokenizer(path: string): Promise<TextTokenizer> {
   const bytes = await readBytes(path, 'tokenizer file');

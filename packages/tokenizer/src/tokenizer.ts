@@ -1,9 +1,10 @@
-import { Tiktoken } from 'tiktoken';
+import type { Tiktoken } from 'tiktoken';
 import { describeValue as describe, TokenizerError } from './errors.js';
 import { advanceCodePoints, splitWhitespaceRuns } from './python-text.js';
 import { validateRanksFile } from './ranks-file.js';
 import { BEGIN_OF_TEXT, END_OF_TEXT, EOT_ID, SPECIAL_TOKEN_NAMES } from './special-tokens.js';
 import { createStreamDecoder, type StreamDecoder } from './stream-decoder.js';
+import { tiktokenClass } from './tiktoken-core.js';
 import type { EncodeOptions, TextTokenizer } from './types.js';
 
 /** The reference's `pat_str`, handed to tiktoken's Rust regex engine unchanged. */
@@ -71,7 +72,8 @@ export class Tokenizer implements TextTokenizer {
     const source = options.source ?? 'tokenizer ranks';
     const numBaseTokens = validateRanksFile(contents, source);
     const specialTokens = new Map(SPECIAL_TOKEN_NAMES.map((name, i) => [name, numBaseTokens + i]));
-    const core = new Tiktoken(contents, Object.fromEntries(specialTokens), LLAMA3_PATTERN);
+    const TiktokenCore = tiktokenClass();
+    const core = new TiktokenCore(contents, Object.fromEntries(specialTokens), LLAMA3_PATTERN);
     return new Tokenizer(core, numBaseTokens, specialTokens);
   }
 
