@@ -18,8 +18,13 @@ export {
   bf16ToF32,
   byteSize,
   type DType,
+  dequantizeQ8_0,
   f16ToF32,
+  f32ToF16,
+  f32ToF16Bits,
   firstNonFinite,
+  Q8_0_BLOCK,
+  q8_0ScalesOffset,
   type WeightDType,
 } from './dtype.js';
 export { KernelError } from './errors.js';

@@ -19,6 +19,11 @@ export interface ModelArgs {
   ropeTheta: number;
   /** Llama 3.1+ frequency scaling, when the checkpoint declares it. */
   ropeScaling?: RopeScaling;
+  /**
+   * A divisor per rotation frequency (headDim / 2 of them), as llama.cpp's `rope_freqs.weight`
+   * stores Llama 3.1's scaling in a GGUF file; applied instead of ropeScaling.
+   */
+  ropeFreqFactors?: readonly number[];
   /** 'interleaved' (Meta checkpoints) or 'half' (Hugging Face's permuted q/k rows). */
   ropeLayout: 'interleaved' | 'half';
   /** Longest sequence (prompt + generation) the KV cache holds. */
@@ -63,7 +68,8 @@ function field(
   return value;
 }
 
-function runtime(sizes: RuntimeSizes, checkpointMaxSeqLen: number | undefined, source: string) {
+/** maxSeqLen and maxBatchSize from the caller's sizes, within what the checkpoint was trained for. */
+export function runtimeSizes(sizes: RuntimeSizes, checkpointMaxSeqLen: number | undefined, source: string) {
   const maxSeqLen = sizes.maxSeqLen ?? checkpointMaxSeqLen ?? 2048;
   const maxBatchSize = sizes.maxBatchSize ?? 1;
   if (!Number.isInteger(maxSeqLen) || maxSeqLen < 1)
@@ -80,7 +86,7 @@ function runtime(sizes: RuntimeSizes, checkpointMaxSeqLen: number | undefined, s
 }
 
 /** Checks the relations between sizes that the forward pass relies on. */
-function checked(args: ModelArgs, source: string): ModelArgs {
+export function checkedArgs(args: ModelArgs, source: string): ModelArgs {
   if (args.dim % args.nHeads !== 0) {
     throw new ModelError(`${source}: dim ${args.dim} is not a multiple of the number of heads ${args.nHeads}`);
   }
@@ -115,7 +121,7 @@ export function argsFromMetaParams(params: unknown, sizes: RuntimeSizes = {}, so
   }
   const checkpointMaxSeqLen =
     json.max_seq_len === undefined ? undefined : field(json, source, 'max_seq_len', 'int', { min: 1 });
-  return checked(
+  return checkedArgs(
     {
       dim,
       nLayers: field(json, source, 'n_layers', 'int', { min: 1 }),
@@ -128,7 +134,7 @@ export function argsFromMetaParams(params: unknown, sizes: RuntimeSizes = {}, so
       ropeTheta: field(json, source, 'rope_theta', 'number', { fallback: 500000 }),
       ...(json.use_scaled_rope ? { ropeScaling: LLAMA31_ROPE_SCALING } : {}),
       ropeLayout: 'interleaved',
-      ...runtime(sizes, checkpointMaxSeqLen, source),
+      ...runtimeSizes(sizes, checkpointMaxSeqLen, source),
     },
     source,
   );
@@ -144,7 +150,7 @@ export function argsFromHF(config: HFLlamaConfig, sizes: RuntimeSizes = {}, sour
     );
   }
   const scaling = config.rope_scaling;
-  return checked(
+  return checkedArgs(
     {
       dim: config.hidden_size,
       nLayers: config.num_hidden_layers,
@@ -166,7 +172,7 @@ export function argsFromHF(config: HFLlamaConfig, sizes: RuntimeSizes = {}, sour
           }
         : {}),
       ropeLayout: 'half',
-      ...runtime(sizes, undefined, source),
+      ...runtimeSizes(sizes, undefined, source),
     },
     source,
   );

@@ -1,6 +1,6 @@
 import { type Backend, byteSize } from '@llama-ts/kernels';
 import type { ModelArgs } from './args.js';
-import type { CheckpointDType } from './checkpoint/types.js';
+import type { TensorDType } from './checkpoint/types.js';
 import { ModelError } from './errors.js';
 import { expectedShapes, storedDType, type WeightStorage } from './weights.js';
 
@@ -26,7 +26,7 @@ const F32 = 4;
 export function modelFootprint(
   args: ModelArgs,
   storage: WeightStorage,
-  checkpointDType?: (name: string) => CheckpointDType | undefined,
+  checkpointDType?: (name: string) => TensorDType | undefined,
 ): ModelFootprint {
   let weightBytes = 0;
   for (const [name, shape] of expectedShapes(args)) {
@@ -56,7 +56,7 @@ export function checkModelFits(
   args: ModelArgs,
   storage: WeightStorage,
   backend: Backend,
-  checkpointDType?: (name: string) => CheckpointDType | undefined,
+  checkpointDType?: (name: string) => TensorDType | undefined,
 ): void {
   const capacity = backend.capacityBytes;
   if (capacity === undefined) return;

@@ -18,14 +18,15 @@ export interface LoadModelOptions extends RuntimeSizes {
 }
 
 /**
- * Loads a checkpoint folder onto a backend, streaming tensor by tensor, and returns the model. A
- * model too big for the backend (the wasm backend's 4 GiB) is refused before any weight is read: on
- * a given backend as soon as the parameters are known, before the checkpoint's files are opened.
+ * Loads a checkpoint (a Meta or Hugging Face folder, or a GGUF file) onto a backend, streaming
+ * tensor by tensor, and returns the model. A model too big for the backend (the wasm backend's 4 GiB)
+ * is refused before any weight is read: on a given backend as soon as the parameters are known
+ * (for a folder, before the checkpoint's files are opened).
  */
-export async function loadModel(dir: string, options: LoadModelOptions = {}): Promise<Transformer> {
+export async function loadModel(path: string, options: LoadModelOptions = {}): Promise<Transformer> {
   const given = options.backend;
   const storage = options.weightStorage ?? 'auto';
-  const { args, reader } = await openCheckpoint(dir, options, (args) => {
+  const { args, reader } = await openCheckpoint(path, options, (args) => {
     if (typeof given === 'object') checkModelFits(args, storage, given);
   });
   let backend: Backend;

@@ -2,15 +2,17 @@ import {
   type Backend,
   bf16ToF16,
   bf16ToF32,
+  dequantizeQ8_0,
   f16ToF32,
   firstNonFinite,
   fromArray,
   fromBytes,
+  q8_0ScalesOffset,
   type Tensor,
   type WeightDType,
 } from '@llama-ts/kernels';
 import type { ModelArgs } from './args.js';
-import type { CheckpointDType, CheckpointReader, CheckpointTensor } from './checkpoint/types.js';
+import type { CheckpointReader, CheckpointTensor, TensorDType } from './checkpoint/types.js';
 import { ModelError } from './errors.js';
 
 export interface LayerWeights {
@@ -33,8 +35,8 @@ export interface LlamaWeights {
 }
 
 /**
- * How matrices are stored on the device. 'auto' keeps f32 and f16 as they are and stores bf16 as
- * f16 (exact for every value in f16's normal range; half the memory of f32). Norm weights are
+ * How matrices are stored on the device. 'auto' keeps f32, f16 and q8_0 as they are and stores bf16
+ * as f16 (exact for every value in f16's normal range; half the memory of f32). Norm weights are
  * always f32.
  */
 export type WeightStorage = 'auto' | WeightDType;
@@ -88,7 +90,10 @@ export function expectedShapes(args: ModelArgs): Map<string, number[]> {
 const fmt = (shape: readonly number[]) => `[${shape.join(', ')}]`;
 
 /** Missing, extra and mis-shaped tensors, each named with its file, before any byte is read. */
-export function checkTensors(reader: CheckpointReader, args: ModelArgs): Map<string, CheckpointTensor> {
+export function checkTensors(
+  reader: CheckpointReader<TensorDType>,
+  args: ModelArgs,
+): Map<string, CheckpointTensor<TensorDType>> {
   const expected = expectedShapes(args);
   const found = new Map(reader.tensors.map((t) => [t.name, t]));
   const problems: string[] = [];
@@ -118,12 +123,12 @@ export function checkTensors(reader: CheckpointReader, args: ModelArgs): Map<str
  */
 export function storedDType(
   name: string,
-  checkpointDType: CheckpointDType | undefined,
+  checkpointDType: TensorDType | undefined,
   storage: WeightStorage,
 ): WeightDType {
   if (name.endsWith('norm.weight')) return 'f32';
   if (storage !== 'auto') return storage;
-  return checkpointDType === 'f32' ? 'f32' : 'f16';
+  return checkpointDType === 'f32' || checkpointDType === 'q8_0' ? checkpointDType : 'f16';
 }
 
 /** Half-precision words of a byte array (copied only when it is not 2-byte aligned). */
@@ -132,23 +137,29 @@ function halfWords(bytes: Uint8Array): Uint16Array {
   return new Uint16Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 2);
 }
 
-function asFloat32(tensor: CheckpointTensor, bytes: Uint8Array): Float32Array {
+function elementCount(tensor: CheckpointTensor<TensorDType>): number {
+  return tensor.shape.reduce((a, b) => a * b, 1);
+}
+
+function asFloat32(tensor: CheckpointTensor<TensorDType>, bytes: Uint8Array): Float32Array {
+  if (tensor.dtype === 'q8_0') return dequantizeQ8_0(bytes, elementCount(tensor));
   if (tensor.dtype === 'f16') return f16ToF32(halfWords(bytes));
   if (tensor.dtype === 'bf16') return bf16ToF32(halfWords(bytes));
   const aligned = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
   return new Float32Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 4);
 }
 
-/**
- * Reads, checks and uploads one tensor. The common cases avoid an f32 copy of the tensor (which
- * would double peak memory): f32 and f16 go up as they are, bf16 is narrowed word by word to f16.
- */
-async function upload(tensor: CheckpointTensor, backend: Backend, dtype: WeightDType): Promise<Tensor> {
-  const bytes = await tensor.read();
-  if (bytes.byteLength !== tensor.byteLength) {
-    throw new ModelError(
-      `tensor ${tensor.name} in ${tensor.source}: read ${bytes.byteLength} bytes, expected ${tensor.byteLength}`,
-    );
+/** Throws naming the tensor when a value (for q8_0: a block's scale) is NaN or infinite. */
+function checkFinite(tensor: CheckpointTensor<TensorDType>, bytes: Uint8Array): void {
+  if (tensor.dtype === 'q8_0') {
+    const scales = bytes.subarray(q8_0ScalesOffset(elementCount(tensor)));
+    const bad = firstNonFinite('f16', scales);
+    if (bad >= 0) {
+      throw new ModelError(
+        `tensor ${tensor.name} in ${tensor.source}: the scale of q8_0 block ${bad} is ${f16ToF32(halfWords(scales))[bad]}; a weight must be finite`,
+      );
+    }
+    return;
   }
   const bad = firstNonFinite(tensor.dtype, bytes);
   if (bad >= 0) {
@@ -157,12 +168,27 @@ async function upload(tensor: CheckpointTensor, backend: Backend, dtype: WeightD
       `tensor ${tensor.name} in ${tensor.source} holds ${value} at element ${bad}; a weight must be finite`,
     );
   }
+}
+
+/**
+ * Reads, checks and uploads one tensor. The common cases avoid an f32 copy of the tensor (which
+ * would double peak memory): f32, f16 and q8_0 go up as they are, bf16 is narrowed word by word to
+ * f16.
+ */
+async function upload(tensor: CheckpointTensor<TensorDType>, backend: Backend, dtype: WeightDType): Promise<Tensor> {
+  const bytes = await tensor.read();
+  if (bytes.byteLength !== tensor.byteLength) {
+    throw new ModelError(
+      `tensor ${tensor.name} in ${tensor.source}: read ${bytes.byteLength} bytes, expected ${tensor.byteLength}`,
+    );
+  }
+  checkFinite(tensor, bytes);
   if (dtype === 'q8_0' && (tensor.shape.at(-1) ?? 0) % 32 !== 0) {
     throw new ModelError(
       `tensor ${tensor.name}: q8_0 storage needs rows whose length is a multiple of 32, got ${fmt(tensor.shape)}`,
     );
   }
-  if (dtype === tensor.dtype && (dtype === 'f32' || bytes.byteLength % 4 === 0)) {
+  if (dtype === tensor.dtype && (dtype !== 'f16' || bytes.byteLength % 4 === 0)) {
     return fromBytes(backend, bytes, tensor.shape, dtype);
   }
   if (dtype === 'f16' && tensor.dtype === 'bf16') {
@@ -177,7 +203,7 @@ async function upload(tensor: CheckpointTensor, backend: Backend, dtype: WeightD
  * after checking names and shapes against the model's parameters.
  */
 export async function loadWeights(
-  reader: CheckpointReader,
+  reader: CheckpointReader<TensorDType>,
   args: ModelArgs,
   backend: Backend,
   options: { storage?: WeightStorage; onProgress?: (progress: LoadProgress) => void } = {},
@@ -188,7 +214,7 @@ export async function loadWeights(
   let loadedBytes = 0;
   const uploaded: Tensor[] = [];
   const load = async (name: string): Promise<Tensor> => {
-    const tensor = tensors.get(name) as CheckpointTensor;
+    const tensor = tensors.get(name) as CheckpointTensor<TensorDType>;
     const result = await upload(tensor, backend, storedDType(name, tensor.dtype, storage));
     uploaded.push(result);
     loadedBytes += tensor.byteLength;

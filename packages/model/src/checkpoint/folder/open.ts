@@ -2,19 +2,21 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { argsFromHF, argsFromMetaParams, type ModelArgs, type RuntimeSizes } from '../../args.js';
 import { ModelError } from '../../errors.js';
+import { isGGUFFile, openGGUFCheckpoint } from '../gguf/checkpoint.js';
 import { readHFConfig } from '../hf-config.js';
 import { HF_ROPE_LAYOUT } from '../hf-rows.js';
 import { openPthCheckpoint } from '../pth.js';
 import { openSafetensorsCheckpoint } from '../safetensors.js';
-import type { CheckpointReader } from '../types.js';
+import type { CheckpointReader, TensorDType } from '../types.js';
 import { findMetaShards, HF_CONFIG_FILE, isFile, isFolder, META_PARAMS_FILE } from './layout.js';
 
-export type CheckpointFormat = 'meta' | 'huggingface';
+export type CheckpointFormat = 'meta' | 'huggingface' | 'gguf';
 
 export interface OpenedCheckpoint {
   format: CheckpointFormat;
   args: ModelArgs;
-  reader: CheckpointReader;
+  /** GGUF tensors may be quantised (q8_0); Meta and Hugging Face ones are floats. */
+  reader: CheckpointReader<TensorDType>;
 }
 
 /** A Meta folder's `params.json`, parsed but not checked (see argsFromMetaParams), and its path. */
@@ -35,17 +37,27 @@ export async function readMetaParams(dir: string): Promise<{ path: string; param
 }
 
 /**
- * Reads a checkpoint folder's parameters and opens its tensors without loading them: Meta's
- * (`params.json` + `consolidated.NN.pth`) or Hugging Face's (`config.json` + safetensors).
- * `beforeOpening` sees the parameters before any checkpoint file is looked for or opened (loadModel
- * refuses there a model too big for its backend).
+ * Reads a checkpoint's parameters and opens its tensors without loading them: a folder of Meta's
+ * (`params.json` + `consolidated.NN.pth`) or Hugging Face's (`config.json` + safetensors), or a
+ * GGUF file. `beforeOpening` sees the parameters before any tensor is read (and, for folders,
+ * before any checkpoint file is looked for or opened): loadModel refuses there a model too big for
+ * its backend.
  */
 export async function openCheckpoint(
   dir: string,
   sizes: RuntimeSizes = {},
   beforeOpening?: (args: ModelArgs) => void,
 ): Promise<OpenedCheckpoint> {
-  if (!(await isFolder(dir))) throw new ModelError(`checkpoint folder ${dir} does not exist or is not a folder`);
+  if (await isFile(dir)) {
+    if (!(await isGGUFFile(dir))) {
+      throw new ModelError(`${dir} is a file but not a GGUF file; expected a .gguf file or a checkpoint folder`);
+    }
+    const { args, reader } = await openGGUFCheckpoint(dir, sizes, beforeOpening);
+    return { format: 'gguf', args, reader };
+  }
+  if (!(await isFolder(dir))) {
+    throw new ModelError(`checkpoint folder ${dir} does not exist or is not a folder (nor a .gguf file)`);
+  }
   if (await isFile(join(dir, META_PARAMS_FILE))) {
     const { path, params } = await readMetaParams(dir);
     const args = argsFromMetaParams(params, sizes, path);
