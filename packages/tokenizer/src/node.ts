@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { CharTokenizer } from './char-tokenizer.js';
 import { TokenizerError } from './errors.js';
+import { vocabularyFromHFTokenizerJSON } from './hf-tokenizer-json.js';
 import { Tokenizer } from './tokenizer.js';
 import type { TextTokenizer } from './types.js';
 
@@ -27,12 +28,23 @@ export async function loadCharTokenizer(path: string): Promise<CharTokenizer> {
   return charTokenizerFromText(await readText(path, 'character tokenizer file'), path);
 }
 
-function charTokenizerFromText(text: string, path: string): CharTokenizer {
-  let json: unknown;
+function parseJSON(text: string, path: string): unknown {
   try {
-    json = JSON.parse(text);
+    return JSON.parse(text);
   } catch (error) {
     throw new TokenizerError(`${path}: not valid JSON (${(error as Error).message})`);
+  }
+}
+
+function charTokenizerFromText(text: string, path: string): CharTokenizer {
+  return CharTokenizer.fromJSON(parseJSON(text, path), path);
+}
+
+/** A JSON tokenizer file: Hugging Face's tokenizer.json (it has a "model"), else a CharTokenizer's. */
+function jsonTokenizerFromText(text: string, path: string): TextTokenizer {
+  const json = parseJSON(text, path);
+  if (typeof json === 'object' && json !== null && 'model' in json) {
+    return Tokenizer.fromBPEVocabulary(vocabularyFromHFTokenizerJSON(json, path));
   }
   return CharTokenizer.fromJSON(json, path);
 }
@@ -42,14 +54,15 @@ const RANKS_LINE = /^[A-Za-z0-9+/=]+\s+\d+$/;
 
 /**
  * Loads whichever tokenizer `path` holds, told apart by its contents: Llama 3's `tokenizer.model`
- * (tiktoken ranks) or a CharTokenizer's `tokenizer.json`.
+ * (tiktoken ranks), Hugging Face's `tokenizer.json` for Llama 3 (byte-level BPE with merges), or a
+ * CharTokenizer's `tokenizer.json`.
  */
 export async function loadAnyTokenizer(path: string): Promise<TextTokenizer> {
   const text = await readText(path, 'tokenizer file');
   const firstLine = text.trimStart().split('\n', 1)[0]?.trim() ?? '';
-  if (firstLine.startsWith('{')) return charTokenizerFromText(text, path);
+  if (firstLine.startsWith('{')) return jsonTokenizerFromText(text, path);
   if (RANKS_LINE.test(firstLine)) return Tokenizer.fromRanks(text, { source: path });
   throw new TokenizerError(
-    `${path}: not a tokenizer file: expected Llama 3's tokenizer.model (lines of "<base64 bytes> <rank>") or a character tokenizer's tokenizer.json`,
+    `${path}: not a tokenizer file: expected Llama 3's tokenizer.model (lines of "<base64 bytes> <rank>"), a Hugging Face tokenizer.json or a character tokenizer's tokenizer.json`,
   );
 }

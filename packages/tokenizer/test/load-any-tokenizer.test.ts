@@ -33,7 +33,7 @@ describe('loadAnyTokenizer', () => {
     const error = await loadAnyTokenizer(path).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TokenizerError);
     expect((error as Error).message).toBe(
-      `${path}: not a tokenizer file: expected Llama 3's tokenizer.model (lines of "<base64 bytes> <rank>") or a character tokenizer's tokenizer.json`,
+      `${path}: not a tokenizer file: expected Llama 3's tokenizer.model (lines of "<base64 bytes> <rank>"), a Hugging Face tokenizer.json or a character tokenizer's tokenizer.json`,
     );
     await expect(loadAnyTokenizer(join(dir, 'missing.model'))).rejects.toThrow(/no such file/);
   });
