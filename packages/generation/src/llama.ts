@@ -2,17 +2,20 @@ import {
   type Backend,
   type BackendChoice,
   findTokenizerFile,
+  isGGUFFile,
   type LoadProgress,
   loadModel,
   TOKENIZER_FILES,
   type Transformer,
   type WeightStorage,
 } from '@llama-ts/model';
-import { ChatFormat, type Dialog, type TextTokenizer, Tokenizer } from '@llama-ts/tokenizer';
+import type { ChatFormat, Dialog, TextTokenizer } from '@llama-ts/tokenizer';
 import { loadAnyTokenizer } from '@llama-ts/tokenizer/node';
 import { ChatSession, type ChatSessionOptions } from './chat-session.js';
+import { type ChatAvailability, chatAvailability } from './chat-template.js';
 import { GenerationError } from './errors.js';
 import { type GenerateOptions, type GenerateResult, generate, type LoopContext } from './generate.js';
+import { tokenizerFromGGUF } from './gguf-tokenizer.js';
 import { idTokenizer, isIdTokenizer } from './id-tokenizer.js';
 import type { LanguageModel } from './model.js';
 import { createSamplingRng, type SamplingRng } from './sampling-rng.js';
@@ -20,16 +23,19 @@ import { type StreamDelta, type StreamOptions, type StreamSummary, streamTokens 
 import type { Usage } from './usage.js';
 
 export interface BuildOptions {
-  /** A Meta (`params.json` + `consolidated.NN.pth`) or Hugging Face (`config.json` + safetensors) folder. */
+  /**
+   * A Meta (`params.json` + `consolidated.NN.pth`) or Hugging Face (`config.json` + safetensors)
+   * folder, or a GGUF file (`llama` architecture; its tokenizer and chat template come with it).
+   */
   ckptDir: string;
   /**
-   * Llama 3's `tokenizer.model`, or a CharTokenizer's `tokenizer.json`. Default: whichever of the
-   * two is in ckptDir.
+   * Llama 3's `tokenizer.model`, a Hugging Face `tokenizer.json`, or a CharTokenizer's
+   * `tokenizer.json`. Default: the GGUF file's own, or whichever is in ckptDir.
    */
   tokenizerPath?: string;
   /**
-   * When there is no tokenizer (no tokenizerPath, none in ckptDir): 'throw' (default), or 'ids' to
-   * drive the model with token ids, spelled `<n>` in text (see idTokenizer).
+   * When there is no tokenizer (no tokenizerPath, none in ckptDir or the GGUF): 'throw' (default),
+   * or 'ids' to drive the model with token ids, spelled `<n>` in text (see idTokenizer).
    */
   withoutTokenizer?: 'throw' | 'ids';
   /** Stop token ids for a model opened without a tokenizer (a tokenizer brings its own). */
@@ -70,13 +76,28 @@ function isTokenIds(prompt: Dialog | readonly number[]): prompt is readonly numb
   return prompt.length > 0 && typeof prompt[0] === 'number';
 }
 
-/** The tokenizer `options` name or ckptDir holds; undefined for a model driven by token ids. */
-async function openTokenizer(options: BuildOptions): Promise<TextTokenizer | undefined> {
-  const path = options.tokenizerPath ?? (await findTokenizerFile(options.ckptDir));
-  if (path === undefined) {
+/** A tokenizer and what the checkpoint says about using it. */
+interface OpenedTokenizer {
+  tokenizer: TextTokenizer;
+  addBos?: boolean;
+  chatTemplate?: string;
+}
+
+/** The tokenizer `options` name, or the GGUF's, or ckptDir's; undefined for a model driven by token ids. */
+async function openTokenizer(options: BuildOptions, isGGUF: boolean): Promise<OpenedTokenizer | undefined> {
+  const path = options.tokenizerPath ?? (isGGUF ? undefined : await findTokenizerFile(options.ckptDir));
+  const opened =
+    path !== undefined
+      ? { tokenizer: await loadAnyTokenizer(path) }
+      : isGGUF
+        ? await tokenizerFromGGUF(options.ckptDir)
+        : undefined;
+  if (opened === undefined) {
     if (options.withoutTokenizer === 'ids') return undefined;
     throw new GenerationError(
-      `Llama.build: no tokenizerPath given and ${options.ckptDir} has neither ${TOKENIZER_FILES.join(' nor ')} (withoutTokenizer: 'ids' opens it with token ids only)`,
+      isGGUF
+        ? `Llama.build: no tokenizerPath given and ${options.ckptDir} has no tokenizer (tokenizer.ggml.*) (withoutTokenizer: 'ids' opens it with token ids only)`
+        : `Llama.build: no tokenizerPath given and ${options.ckptDir} has neither ${TOKENIZER_FILES.join(' nor ')} (withoutTokenizer: 'ids' opens it with token ids only)`,
     );
   }
   if (options.stopTokens !== undefined) {
@@ -84,7 +105,15 @@ async function openTokenizer(options: BuildOptions): Promise<TextTokenizer | und
       'Llama.build: stopTokens is for checkpoints without a tokenizer (the tokenizer has its own stop tokens)',
     );
   }
-  return loadAnyTokenizer(path);
+  return opened;
+}
+
+export interface LlamaOptions {
+  seed?: number;
+  /** Prepend the begin-of-text id to text prompts (default true; a GGUF's add_bos_token). */
+  addBos?: boolean;
+  /** The model's chat template (a GGUF's tokenizer.chat_template), which picks the chat format. */
+  chatTemplate?: string;
 }
 
 /**
@@ -93,6 +122,8 @@ async function openTokenizer(options: BuildOptions): Promise<TextTokenizer | und
  */
 export class Llama {
   readonly chatFormat: ChatFormat | undefined;
+  readonly #chat: ChatAvailability;
+  readonly #addBos: boolean;
   /** False when the model is driven by token ids (see idTokenizer): there is no real tokenizer. */
   readonly hasTokenizer: boolean;
   #rng: SamplingRng;
@@ -102,7 +133,7 @@ export class Llama {
   constructor(
     readonly model: LanguageModel & { dispose?(): void },
     readonly tokenizer: TextTokenizer,
-    options: { seed?: number } = {},
+    options: LlamaOptions = {},
   ) {
     if (model.args.vocabSize !== tokenizer.nWords) {
       throw new GenerationError(
@@ -110,13 +141,16 @@ export class Llama {
       );
     }
     this.#rng = createSamplingRng(options.seed ?? 1);
-    this.chatFormat = tokenizer instanceof Tokenizer ? new ChatFormat(tokenizer) : undefined;
+    this.#chat = chatAvailability(tokenizer, options.chatTemplate);
+    this.chatFormat = 'format' in this.#chat ? this.#chat.format : undefined;
+    this.#addBos = options.addBos ?? true;
     this.hasTokenizer = !isIdTokenizer(tokenizer);
   }
 
   static async build(options: BuildOptions): Promise<Llama> {
     if (!options || typeof options.ckptDir !== 'string') throw new GenerationError('Llama.build: ckptDir is required');
-    const tokenizer = await openTokenizer(options);
+    const isGGUF = await isGGUFFile(options.ckptDir);
+    const opened = await openTokenizer(options, isGGUF);
     const model: Transformer = await loadModel(options.ckptDir, {
       ...(options.backend !== undefined ? { backend: options.backend } : {}),
       ...(options.maxSeqLen !== undefined ? { maxSeqLen: options.maxSeqLen } : {}),
@@ -125,15 +159,20 @@ export class Llama {
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
     try {
-      return new Llama(
-        model,
-        tokenizer ?? idTokenizer(model.args.vocabSize, options.stopTokens),
-        options.seed !== undefined ? { seed: options.seed } : {},
-      );
+      return new Llama(model, opened?.tokenizer ?? idTokenizer(model.args.vocabSize, options.stopTokens), {
+        ...(options.seed !== undefined ? { seed: options.seed } : {}),
+        ...(opened?.addBos !== undefined ? { addBos: opened.addBos } : {}),
+        ...(opened?.chatTemplate !== undefined ? { chatTemplate: opened.chatTemplate } : {}),
+      });
     } catch (error) {
       model.dispose();
       throw error;
     }
+  }
+
+  /** Why this model cannot chat (undefined when it can): its tokenizer, or a chat template llama-ts does not have. */
+  get chatUnavailable(): { because: 'tokenizer' | 'template'; message: string } | undefined {
+    return 'unavailable' in this.#chat ? { because: this.#chat.because, message: this.#chat.unavailable } : undefined;
   }
 
   /** Restarts the sampler's random stream. */
@@ -151,7 +190,7 @@ export class Llama {
     if (!Array.isArray(prompts)) throw new GenerationError('textCompletion: prompts must be an array of strings');
     const promptTokens = prompts.map((p, i) => {
       if (typeof p !== 'string') throw new GenerationError(`textCompletion: prompts[${i}] must be a string`);
-      return this.tokenizer.encode(p, { bos: true, eos: false });
+      return this.tokenizer.encode(p, { bos: this.#addBos, eos: false });
     });
     const result = await this.generate(promptTokens, options);
     return result.tokens.map((ids, i) => ({
@@ -183,7 +222,7 @@ export class Llama {
   ): AsyncGenerator<StreamDelta, StreamSummary> {
     const tokens =
       typeof prompt === 'string'
-        ? this.tokenizer.encode(prompt, { bos: true, eos: false })
+        ? this.tokenizer.encode(prompt, { bos: this.#addBos, eos: false })
         : isTokenIds(prompt)
           ? prompt
           : this.#requireChatFormat('stream').encodeDialogPrompt(prompt as Dialog);
@@ -207,12 +246,8 @@ export class Llama {
   }
 
   #requireChatFormat(what: string): ChatFormat {
-    if (!this.chatFormat) {
-      throw new GenerationError(
-        `${what} needs the Llama 3 tokenizer (chat format); this model has a character tokenizer`,
-      );
-    }
-    return this.chatFormat;
+    if ('unavailable' in this.#chat) throw new GenerationError(`${what}: ${this.#chat.unavailable}`);
+    return this.#chat.format;
   }
 
   #tokenDetails(ids: number[], logprobs: number[] | undefined) {

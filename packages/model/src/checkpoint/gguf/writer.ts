@@ -80,15 +80,19 @@ class ByteBuilder {
   }
 
   bytes(data: Uint8Array): void {
-    this.#bytes.set(data, this.#reserve(data.length));
+    const at = this.#reserve(data.length);
+    this.#bytes.set(data, at);
   }
 
+  // Reserve first: growing replaces the view.
   u32(value: number): void {
-    this.#view.setUint32(this.#reserve(4), value, true);
+    const at = this.#reserve(4);
+    this.#view.setUint32(at, value, true);
   }
 
   u64(value: number | bigint): void {
-    this.#view.setBigUint64(this.#reserve(8), BigInt(value), true);
+    const at = this.#reserve(8);
+    this.#view.setBigUint64(at, BigInt(value), true);
   }
 
   string(value: string): void {
