@@ -30,9 +30,9 @@ async function runChat(flags: ChatFlags): Promise<void> {
   const dialogs = flags.dialogs !== undefined ? await readDialogs(flags.dialogs) : undefined;
   const loaded = await loadFromFlags(flags);
   try {
-    if (!loaded.llama.chatFormat) {
-      throw new CliError('chat needs the Llama 3 tokenizer (tokenizer.model); pass --tokenizer');
-    }
+    const unavailable = loaded.llama.chatUnavailable;
+    if (unavailable?.because === 'template') throw new CliError(`chat: ${unavailable.message}`);
+    if (unavailable) throw new CliError('chat needs the Llama 3 tokenizer (tokenizer.model); pass --tokenizer');
     if (dialogs) await runDialogs(loaded.llama, dialogs, flags);
     else await repl(loaded, flags);
   } finally {
