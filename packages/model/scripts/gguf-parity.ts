@@ -43,7 +43,8 @@ const check = (what: string, a: number[], b: number[], bound?: number) => {
   const diff = maxDiff(a, b);
   const ok = bound === undefined || diff <= bound;
   failed ||= !ok;
-  const verdict = bound === undefined ? '(quantisation error, for information)' : `(bound ${bound}) ${ok ? 'ok' : 'FAILED'}`;
+  const verdict =
+    bound === undefined ? '(quantisation error, for information)' : `(bound ${bound}) ${ok ? 'ok' : 'FAILED'}`;
   console.log(`${what}: max |Δ log-prob| = ${diff.toExponential(3)} ${verdict}`);
 };
 const metaF32 = await logProbs(join(dir, 'meta'), 'f32');
@@ -54,7 +55,12 @@ check('perf-f16.gguf vs the Meta checkpoint stored as f16', await logProbs(join(
 // q8_0: llama.cpp's blocks, read by the q8_0 kernels, against the same blocks dequantised to f32 on
 // load (the kernels compute with the same weights either way).
 const q8 = await logProbs(join(dir, 'perf-q8_0.gguf'));
-check('perf-q8_0.gguf (q8_0 kernels) vs its weights dequantised to f32', q8, await logProbs(join(dir, 'perf-q8_0.gguf'), 'f32'), 1e-3);
+check(
+  'perf-q8_0.gguf (q8_0 kernels) vs its weights dequantised to f32',
+  q8,
+  await logProbs(join(dir, 'perf-q8_0.gguf'), 'f32'),
+  1e-3,
+);
 check('perf-q8_0.gguf vs the Meta checkpoint (f32)', q8, metaF32);
 check('the Meta checkpoint stored as q8_0 by llama-ts vs f32', await logProbs(join(dir, 'meta'), 'q8_0'), metaF32);
 check('perf-f16.gguf vs the Meta checkpoint (f32)', await logProbs(join(dir, 'perf-f16.gguf')), metaF32);

@@ -26,8 +26,8 @@ export interface LoadModelOptions extends RuntimeSizes {
 export async function loadModel(path: string, options: LoadModelOptions = {}): Promise<Transformer> {
   const given = options.backend;
   const storage = options.weightStorage ?? 'auto';
-  const { args, reader } = await openCheckpoint(path, options, (args) => {
-    if (typeof given === 'object') checkModelFits(args, storage, given);
+  const { args, reader } = await openCheckpoint(path, options, (args, dtypeOf) => {
+    if (typeof given === 'object') checkModelFits(args, storage, given, dtypeOf);
   });
   let backend: Backend;
   try {

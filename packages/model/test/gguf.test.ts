@@ -18,6 +18,7 @@ import {
   loadModel,
   loadWeights,
   ModelError,
+  modelFootprint,
   openCheckpoint,
   readGGUFHeader,
   ropeFrequencies,
@@ -302,6 +303,25 @@ describe('whole models', () => {
     const logProbs = promptLogProbs(q8Logits, prompt, golden.args.vocabSize);
     // q8_0 rounds each weight to 1/254 of its block's largest (see load.test.ts: 0.3 for q8_0 storage)
     expect(maxAbsDiff(logProbs, goldenExpected.prompt_logprobs)).toBeLessThan(0.3);
+  });
+
+  it('is sized by its real dtypes before loading: a Q8_0 file fits where its f16 twin does not', async () => {
+    const args = { ...golden.args, maxSeqLen: 8 };
+    const q8 = modelFootprint(args, 'q8_0').totalBytes;
+    const f16 = modelFootprint(args, 'f16').totalBytes;
+    const small = await createBackend({ kind: 'cpu' });
+    Object.defineProperty(small, 'capacityBytes', { value: Math.round((q8 + f16) / 2) });
+    try {
+      const q8Path = await writeGoldenGGUF(scratch, 'fits-q8', golden, { type: 'Q8_0' });
+      const model = await loadModel(q8Path, { backend: small, maxSeqLen: 8 });
+      model.dispose();
+      const f16Path = await writeGoldenGGUF(scratch, 'fits-f16', golden, { type: 'F16' });
+      await expect(loadModel(f16Path, { backend: small, maxSeqLen: 8 })).rejects.toThrow(
+        /^the model needs .* \(weights .* as stored, .*\) but the cpu backend holds at most/,
+      );
+    } finally {
+      small.destroy();
+    }
   });
 
   it('ties output to token_embd when output.weight is absent', async () => {

@@ -138,7 +138,7 @@ function checkMergesInRankOrder(
   merges.forEach((merge, i) => {
     const pair = typeof merge === 'string' ? splitMerge(merge) : merge;
     const where = `${source}: merge ${i} (${JSON.stringify(typeof merge === 'string' ? merge : merge.join(' '))})`;
-    if (!pair || pair.length !== 2) throw new TokenizerError(`${where} is not two tokens separated by a space`);
+    if (pair?.length !== 2) throw new TokenizerError(`${where} is not two tokens separated by a space`);
     const [left, right] = pair;
     const rank = rankOf.get(left + right);
     if (rank === undefined || !rankOf.has(left) || !rankOf.has(right)) {
@@ -178,7 +178,7 @@ export function byteLevelVocabularyFromRanks(
   const tokens = byRank.map(byteLevelEncode);
   const rankOf = new Map(tokens.map((token, rank) => [token, rank]));
   const merges: string[] = [];
-  tokens.forEach((token, rank) => {
+  for (const token of tokens) {
     const chars = [...token];
     const splits: [number, number, string][] = [];
     for (let i = 1; i < chars.length; i++) {
@@ -190,7 +190,7 @@ export function byteLevelVocabularyFromRanks(
     }
     splits.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
     for (const split of splits) merges.push(split[2]);
-  });
+  }
   return {
     tokens: [...tokens, ...SPECIAL_TOKEN_NAMES],
     tokenTypes: [...tokens.map(() => NORMAL), ...SPECIAL_TOKEN_NAMES.map(() => 3)],

@@ -39,14 +39,14 @@ export async function readMetaParams(dir: string): Promise<{ path: string; param
 /**
  * Reads a checkpoint's parameters and opens its tensors without loading them: a folder of Meta's
  * (`params.json` + `consolidated.NN.pth`) or Hugging Face's (`config.json` + safetensors), or a
- * GGUF file. `beforeOpening` sees the parameters before any tensor is read (and, for folders,
- * before any checkpoint file is looked for or opened): loadModel refuses there a model too big for
- * its backend.
+ * GGUF file. `beforeOpening` sees the parameters before any tensor is read (for folders, before
+ * any checkpoint file is looked for or opened; for a GGUF file, with each tensor's dtype from its
+ * header): loadModel refuses there a model too big for its backend.
  */
 export async function openCheckpoint(
   dir: string,
   sizes: RuntimeSizes = {},
-  beforeOpening?: (args: ModelArgs) => void,
+  beforeOpening?: (args: ModelArgs, dtypeOf?: (name: string) => TensorDType | undefined) => void,
 ): Promise<OpenedCheckpoint> {
   if (await isFile(dir)) {
     if (!(await isGGUFFile(dir))) {

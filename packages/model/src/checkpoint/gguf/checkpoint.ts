@@ -91,12 +91,12 @@ export async function isGGUFFile(path: string): Promise<boolean> {
 /**
  * Opens a GGUF file: reads and checks its header, metadata and tensor infos (every tensor's name,
  * type, shape and extent), nothing of the tensor data but rope_freqs.weight's few values.
- * `beforeReading` sees the ModelArgs before any tensor is read.
+ * `beforeReading` sees the ModelArgs and each tensor's dtype before any tensor is read.
  */
 export async function openGGUFCheckpoint(
   path: string,
   sizes: RuntimeSizes = {},
-  beforeReading?: (args: ModelArgs) => void,
+  beforeReading?: (args: ModelArgs, dtypeOf: (name: string) => TensorDType | undefined) => void,
 ): Promise<GGUFCheckpoint> {
   let handle: FileHandle;
   try {
@@ -119,7 +119,6 @@ export async function openGGUFCheckpoint(
       },
       sizes,
     );
-    beforeReading?.(args);
 
     const tensors: GGUFCheckpointTensor[] = [];
     for (const info of header.tensors) {
@@ -129,6 +128,8 @@ export async function openGGUFCheckpoint(
     }
     addTiedOutput(tensors);
     checkShapes(tensors, args, path);
+    const dtypes = new Map(tensors.map((tensor) => [tensor.name, tensor.dtype]));
+    beforeReading?.(args, (name) => dtypes.get(name));
     const reader = {
       tensors,
       close: async () => {
