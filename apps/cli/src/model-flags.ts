@@ -154,6 +154,7 @@ export async function loadFromFlags(flags: ModelFlags): Promise<LoadedModel> {
       ...(flags.stopTokens !== undefined ? { stopTokens: flags.stopTokens } : {}),
       backend,
       onProgress: (p) => progress.update(p.loadedBytes, p.totalBytes),
+      log: (message) => process.stderr.write(`llama-ts: ${message}\n`),
       ...(flags.maxSeqLen !== undefined ? { maxSeqLen: flags.maxSeqLen } : {}),
       ...(flags.maxBatchSize !== undefined ? { maxBatchSize: flags.maxBatchSize } : {}),
       ...(flags.weightStorage !== undefined ? { weightStorage: flags.weightStorage } : {}),

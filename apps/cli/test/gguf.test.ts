@@ -104,6 +104,18 @@ describe('complete --model FILE.gguf', () => {
     );
   });
 
+  it('a GGUF with a SentencePiece vocabulary runs on --prompt-tokens, with a note', async () => {
+    const sentencePiece = await goldenAsGGUF('tiny-spm', {
+      'tokenizer.ggml.model': ggufValue.string('llama'),
+      'tokenizer.ggml.tokens': ggufValue.array(GGUFValueType.STRING, ['<unk>', '<s>', '</s>']),
+    });
+    const result = await runCli(['complete', '-m', sentencePiece, ...prompt, '--max-gen-len', '4', '--json']);
+    expect(JSON.parse(result.stdout).token_ids).toEqual(expected.greedy.tokens.slice(0, 4));
+    expect(result.stderr).toMatch(
+      /^llama-ts: .*tiny-spm\.gguf: metadata "tokenizer\.ggml\.model" is "llama", a SentencePiece vocabulary .*; driving the model with token ids\n$/,
+    );
+  });
+
   it('chat on a GGUF without a Llama 3 tokenizer is one line', async () => {
     expectOneLineError(
       await runCli(['chat', '-m', gguf, '--backend', 'cpu'], { input: 'hi\n' }),

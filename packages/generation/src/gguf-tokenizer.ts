@@ -11,6 +11,11 @@ export interface GGUFTokenizer {
   chatTemplate?: string;
 }
 
+/** A GGUF vocabulary llama-ts cannot read (yet): the model still runs on token ids. */
+export class UnsupportedVocabularyError extends GenerationError {
+  override name = 'UnsupportedVocabularyError';
+}
+
 /** llama.cpp's names of Llama 3's pre-tokenizer (its regex) in tokenizer.ggml.pre. */
 const LLAMA3_PRE = new Set(['llama-bpe', 'llama3', 'llama-v3']);
 
@@ -25,18 +30,18 @@ export async function tokenizerFromGGUF(path: string): Promise<GGUFTokenizer | u
   if (model === undefined) return undefined;
   if (model === 'llama') {
     // TODO(issue 14 with the Llama 2 work): its SentencePiece tokenizer reads tokens + scores here.
-    throw new GenerationError(
+    throw new UnsupportedVocabularyError(
       `${path}: metadata "tokenizer.ggml.model" is "llama", a SentencePiece vocabulary (Llama 2's), which llama-ts cannot read yet; use a Llama 3 GGUF, or pass --tokenizer`,
     );
   }
   if (model !== 'gpt2') {
-    throw new GenerationError(
+    throw new UnsupportedVocabularyError(
       `${path}: metadata "tokenizer.ggml.model" is "${model}"; llama-ts reads "gpt2" (Llama 3's byte-level BPE)`,
     );
   }
   const pre = metadata.optionalString('tokenizer.ggml.pre');
   if (pre === undefined || !LLAMA3_PRE.has(pre)) {
-    throw new GenerationError(
+    throw new UnsupportedVocabularyError(
       `${path}: metadata "tokenizer.ggml.pre" is ${pre === undefined ? 'missing' : `"${pre}"`}; only Llama 3's pre-tokenizer ("llama-bpe") is supported`,
     );
   }

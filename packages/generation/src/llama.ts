@@ -15,7 +15,7 @@ import { ChatSession, type ChatSessionOptions } from './chat-session.js';
 import { type ChatAvailability, chatAvailability } from './chat-template.js';
 import { GenerationError } from './errors.js';
 import { type GenerateOptions, type GenerateResult, generate, type LoopContext } from './generate.js';
-import { tokenizerFromGGUF } from './gguf-tokenizer.js';
+import { tokenizerFromGGUF, UnsupportedVocabularyError } from './gguf-tokenizer.js';
 import { idTokenizer, isIdTokenizer } from './id-tokenizer.js';
 import type { LanguageModel } from './model.js';
 import { createSamplingRng, type SamplingRng } from './sampling-rng.js';
@@ -34,8 +34,9 @@ export interface BuildOptions {
    */
   tokenizerPath?: string;
   /**
-   * When there is no tokenizer (no tokenizerPath, none in ckptDir or the GGUF): 'throw' (default),
-   * or 'ids' to drive the model with token ids, spelled `<n>` in text (see idTokenizer).
+   * When there is no tokenizer (no tokenizerPath, none in ckptDir or the GGUF, or a GGUF vocabulary
+   * llama-ts cannot read yet): 'throw' (default), or 'ids' to drive the model with token ids,
+   * spelled `<n>` in text (see idTokenizer).
    */
   withoutTokenizer?: 'throw' | 'ids';
   /** Stop token ids for a model opened without a tokenizer (a tokenizer brings its own). */
@@ -51,6 +52,8 @@ export interface BuildOptions {
   /** Seeds the sampler's random stream (default 1, as the reference's torch.manual_seed). */
   seed?: number;
   onProgress?: (progress: LoadProgress) => void;
+  /** Notes worth a line (a GGUF vocabulary opened as ids because llama-ts cannot read it yet). */
+  log?: (message: string) => void;
 }
 
 export interface CompletionOptions extends Omit<GenerateOptions, 'echo'> {}
@@ -83,6 +86,17 @@ interface OpenedTokenizer {
   chatTemplate?: string;
 }
 
+/** The GGUF's tokenizer; with withoutTokenizer 'ids', none (and a note) when its vocabulary is unsupported. */
+async function ggufTokenizer(options: BuildOptions): Promise<OpenedTokenizer | undefined> {
+  try {
+    return await tokenizerFromGGUF(options.ckptDir);
+  } catch (error) {
+    if (!(error instanceof UnsupportedVocabularyError) || options.withoutTokenizer !== 'ids') throw error;
+    options.log?.(`${error.message}; driving the model with token ids`);
+    return undefined;
+  }
+}
+
 /** The tokenizer `options` name, or the GGUF's, or ckptDir's; undefined for a model driven by token ids. */
 async function openTokenizer(options: BuildOptions, isGGUF: boolean): Promise<OpenedTokenizer | undefined> {
   const path = options.tokenizerPath ?? (isGGUF ? undefined : await findTokenizerFile(options.ckptDir));
@@ -90,7 +104,7 @@ async function openTokenizer(options: BuildOptions, isGGUF: boolean): Promise<Op
     path !== undefined
       ? { tokenizer: await loadAnyTokenizer(path) }
       : isGGUF
-        ? await tokenizerFromGGUF(options.ckptDir)
+        ? await ggufTokenizer(options)
         : undefined;
   if (opened === undefined) {
     if (options.withoutTokenizer === 'ids') return undefined;

@@ -150,10 +150,17 @@ describe('vocabularies llama-ts cannot read', () => {
       { 'tokenizer.ggml.pre': ggufValue.string('qwen2') },
       /"tokenizer\.ggml\.pre" is "qwen2"; only Llama 3's pre-tokenizer/,
     ],
-  ])('%o is refused naming the key and the file', async (override, message) => {
+  ])('%o is refused naming the key and the file (with ids, the model opens with a note)', async (override, message) => {
     const path = await ggufFromCheckpoint(dir, llama3TokenizerMetadata(override));
     await expect(build(path)).rejects.toThrow(message);
     await expect(build(path)).rejects.toThrow(path);
+    const notes: string[] = [];
+    const ids = await build(path, { withoutTokenizer: 'ids', log: (note: string) => notes.push(note) });
+    expect(ids.hasTokenizer).toBe(false);
+    ids.dispose();
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toMatch(message);
+    expect(notes[0]).toMatch(/; driving the model with token ids$/);
   });
 
   it('a GGUF without a tokenizer opens with ids, or takes --tokenizer', async () => {
