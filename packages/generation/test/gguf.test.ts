@@ -95,6 +95,7 @@ describe('a GGUF with a Llama 3 vocabulary', () => {
     const path = await ggufFromCheckpoint(
       dir,
       llama3TokenizerMetadata({ 'tokenizer.ggml.add_bos_token': ggufValue.bool(false) }),
+      'Q8_0',
     );
     const noBos = await build(path);
     try {
@@ -125,6 +126,7 @@ describe('chat templates', () => {
     const path = await ggufFromCheckpoint(
       dir,
       llama3TokenizerMetadata({ 'tokenizer.chat_template': ggufValue.string(template) }),
+      'Q8_0',
     );
     const llama = await build(path);
     try {
@@ -151,7 +153,16 @@ describe('vocabularies llama-ts cannot read', () => {
       /"tokenizer\.ggml\.pre" is "qwen2"; only Llama 3's pre-tokenizer/,
     ],
   ])('%o is refused naming the key and the file (with ids, the model opens with a note)', async (override, message) => {
-    const path = await ggufFromCheckpoint(dir, llama3TokenizerMetadata(override));
+    // (refused before the tokens are read: the file needs no vocabulary)
+    const path = await ggufFromCheckpoint(
+      dir,
+      {
+        'tokenizer.ggml.model': ggufValue.string('gpt2'),
+        'tokenizer.ggml.pre': ggufValue.string('llama-bpe'),
+        ...override,
+      },
+      'Q8_0',
+    );
     await expect(build(path)).rejects.toThrow(message);
     await expect(build(path)).rejects.toThrow(path);
     const notes: string[] = [];
@@ -164,7 +175,7 @@ describe('vocabularies llama-ts cannot read', () => {
   });
 
   it('a GGUF without a tokenizer opens with ids, or takes --tokenizer', async () => {
-    const path = await ggufFromCheckpoint(dir, {});
+    const path = await ggufFromCheckpoint(dir, {}, 'Q8_0');
     await expect(build(path)).rejects.toThrow(/has no tokenizer \(tokenizer\.ggml\.\*\)/);
     const ids = await build(path, { withoutTokenizer: 'ids' });
     expect(ids.hasTokenizer).toBe(false);

@@ -134,7 +134,11 @@ async function readEntry(source: ByteWindow, key: string, type: GGUFValueType): 
     throw new ModelError(`${source.path}: metadata "${key}": unknown array element type ${elementType}`);
   }
   const values: GGUFValue[] = new Array(count);
-  for (let i = 0; i < count; i++) values[i] = await readValue(source, elementType, `metadata "${key}"[${i}]`);
+  for (let i = 0; i < count; i++) {
+    // Synchronously while the window holds the element: a vocabulary is hundreds of thousands of them.
+    values[i] =
+      source.valueIfBuffered(elementType, key, i) ?? (await readValue(source, elementType, `metadata "${key}"[${i}]`));
+  }
   return { key, type, elementType, value: values };
 }
 
@@ -255,6 +259,25 @@ class ByteWindow {
 
   u32(): number {
     return this.#buffer.readUInt32LE(this.#take(4));
+  }
+
+  /** The next string or scalar of array `key` (element `index`) if the window holds it all, else undefined. */
+  valueIfBuffered(type: GGUFValueType, key: string, index: number): GGUFValue | undefined {
+    const left = this.#bufferStart + this.#buffer.length - this.#position;
+    if (type === GGUFValueType.STRING) {
+      if (left < 8) return undefined;
+      const length = this.#buffer.readBigUInt64LE(this.#position - this.#bufferStart);
+      if (length > BigInt(left - 8)) return undefined;
+      this.#take(8);
+      const at = this.#take(Number(length));
+      try {
+        return utf8.decode(this.#buffer.subarray(at, at + Number(length)));
+      } catch {
+        throw new ModelError(`${this.path}: metadata "${key}"[${index}] is not valid UTF-8`);
+      }
+    }
+    const size = GGUF_SCALAR_BYTES[type];
+    return size !== undefined && left >= size ? this.scalar(type) : undefined;
   }
 
   /** A u64 as a number, which every size and offset in a real file is. */
