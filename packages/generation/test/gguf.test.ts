@@ -30,7 +30,7 @@ beforeAll(async () => {
   dir = await randomLlama3Checkpoint();
   reference = await build(dir, { tokenizerPath: LLAMA3_TOKENIZER });
   fromGGUF = await build(await ggufFromCheckpoint(dir, llama3TokenizerMetadata()));
-}, 300_000);
+}, 300_000); // several models and the vocabulary
 
 afterAll(() => {
   reference.dispose();
