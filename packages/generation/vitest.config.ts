@@ -1,11 +1,12 @@
-import { defineConfig } from 'vitest/config';
+import { defineConfig, mergeConfig } from 'vitest/config';
+import shared from '../../vitest.shared.js';
 
-export default defineConfig({
-  test: {
-    include: ['test/**/*.test.ts'],
-    testTimeout: 60_000,
-    // beforeAll hooks build and load models as the tests do (the GGUF tests a 128,256-token
-    // vocabulary): the same limit, not vitest's default 10 s, which a loaded 2-core machine exceeds.
-    hookTimeout: 60_000,
-  },
-});
+export default mergeConfig(
+  shared,
+  defineConfig({
+    test: {
+      include: ['test/**/*.test.ts'],
+      testTimeout: 60_000,
+    },
+  }),
+);

@@ -1,12 +1,16 @@
-import { defineConfig } from 'vitest/config';
+import { defineConfig, mergeConfig } from 'vitest/config';
+import shared from '../../vitest.shared.js';
 
-export default defineConfig({
-  test: {
-    include: ['test/**/*.test.ts'],
-    // Compiles the AssemblyScript kernels when they changed (or were never built), so that the
-    // tests always run the current wasm module, even without `pnpm build` first.
-    globalSetup: ['test/build-wasm.global-setup.ts'],
-    // lavapipe compiles shaders on the CPU; the first pipeline of a run can take seconds.
-    testTimeout: 60_000,
-  },
-});
+export default mergeConfig(
+  shared,
+  defineConfig({
+    test: {
+      include: ['test/**/*.test.ts'],
+      // Compiles the AssemblyScript kernels when they changed (or were never built), so that the
+      // tests always run the current wasm module, even without `pnpm build` first.
+      globalSetup: ['test/build-wasm.global-setup.ts'],
+      // lavapipe compiles shaders on the CPU; the first pipeline of a run can take seconds.
+      testTimeout: 60_000,
+    },
+  }),
+);

@@ -1,52 +1,46 @@
 #!/usr/bin/env node
-import { Command, CommanderError } from 'commander';
-import { benchCommand } from './commands/bench.js';
-import { chatCommand } from './commands/chat.js';
-import { completeCommand } from './commands/complete.js';
-import { serveCommand } from './commands/serve.js';
-import { tokenizeCommand } from './commands/tokenize.js';
-import { trainCommand } from './commands/train.js';
-import { oneLine, reportError } from './errors.js';
+/**
+ * The `llama-ts` bin. While V8's WebAssembly trap handler is on, every WebAssembly memory reserves
+ * about 10 GiB of address space (guard regions that let wasm skip bounds checks), so under a finite
+ * address-space limit (`ulimit -v 8000000`) the wasm backend and tiktoken cannot start at all.
+ * There, and only there, the CLI runs itself again with Node's `--disable-wasm-trap-handler`
+ * (explicit bounds checks: a little slower wasm, a few GiB of address space instead of tens).
+ * Nothing else is imported before that choice, so that the child pays for nothing twice.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { constants } from 'node:os';
 
-const VERSION = '0.1.0';
+const NO_TRAP_HANDLER = '--disable-wasm-trap-handler';
 
-function configure(command: Command): Command {
-  command
-    .exitOverride()
-    .showSuggestionAfterError(true)
-    .configureOutput({
-      // Commander's own errors (unknown option, bad value) as one `llama-ts:` line.
-      outputError: (message, write) => write(`llama-ts: ${oneLine(message.replace(/^error: /, ''))}\n`),
-    });
-  for (const sub of command.commands) configure(sub);
-  return command;
-}
-
-export function buildProgram(): Command {
-  const program = new Command('llama-ts')
-    .description('Llama 3 in TypeScript on WebGPU or the CPU: complete, chat, tokenize, bench, serve and train')
-    .version(VERSION, '-v, --version')
-    .addCommand(completeCommand())
-    .addCommand(chatCommand())
-    .addCommand(tokenizeCommand())
-    .addCommand(benchCommand())
-    .addCommand(serveCommand())
-    .addCommand(trainCommand());
-  return configure(program);
-}
-
-async function main(argv: string[]): Promise<void> {
-  const program = buildProgram();
-  if (argv.length <= 2) {
-    program.outputHelp();
-    return;
-  }
+/** Whether this process has a soft address-space limit (Linux: /proc/self/limits; elsewhere: no). */
+function addressSpaceLimited(): boolean {
   try {
-    await program.parseAsync(argv);
-  } catch (error) {
-    if (error instanceof CommanderError && (error.exitCode === 0 || error.code === 'commander.helpDisplayed')) return;
-    reportError(error);
+    const line = readFileSync('/proc/self/limits', 'utf8')
+      .split('\n')
+      .find((row) => row.startsWith('Max address space'));
+    const soft = line?.slice('Max address space'.length).trim().split(/\s+/)[0];
+    return soft !== undefined && soft !== 'unlimited';
+  } catch {
+    return false;
   }
 }
 
-await main(process.argv);
+const trapHandlerOff = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].includes(
+  NO_TRAP_HANDLER,
+);
+
+if (addressSpaceLimited() && !trapHandlerOff) {
+  const child = spawn(process.execPath, [...process.execArgv, NO_TRAP_HANDLER, ...process.argv.slice(1)], {
+    stdio: 'inherit',
+  });
+  // SIGTERM and SIGHUP sent to this process go on to the child; Ctrl-C already reaches it (the
+  // terminal signals the whole process group), so SIGINT is not sent a second time.
+  for (const signal of ['SIGTERM', 'SIGHUP'] as const) process.on(signal, () => child.kill(signal));
+  process.on('SIGINT', () => {});
+  child.on('exit', (code, signal) => {
+    process.exit(signal ? 128 + (constants.signals[signal] ?? 0) : (code ?? 1));
+  });
+} else {
+  await import('./main.js');
+}

@@ -1,7 +1,7 @@
 import { GenerationError } from '@llama-ts/generation';
 import { KernelError } from '@llama-ts/kernels';
 import { ModelError } from '@llama-ts/model';
-import { TokenizerError } from '@llama-ts/tokenizer';
+import { TokenizerError } from '@llama-ts/tokenizer/node';
 import { TrainingError } from '@llama-ts/training';
 import { CommanderError } from 'commander';
 

@@ -86,8 +86,11 @@ export function addModelFlags(command: Command): Command {
     .option('--threads <n>', 'threads of the wasm backend (default: the available cores)', positiveInt)
     .option('--seed <n>', "the sampler's random seed", finiteNumber)
     .addOption(
-      new Option('--weight-storage <kind>', 'how matrices are stored on the device')
-        .choices(['auto', 'f32', 'f16', 'q8_0'])
+      new Option(
+        '--weight-storage <kind>',
+        'how matrices are stored on the device (q4_0 ... q6_k: quantised on load, as llama.cpp would)',
+      )
+        .choices(['auto', 'f32', 'f16', 'q8_0', 'q6_k', 'q5_k', 'q4_k', 'q4_1', 'q4_0'])
         .default('auto'),
     )
     .option('--stop-tokens <ids>', 'stop token ids, for a checkpoint without a tokenizer (e.g. 1,2)', idList);

@@ -1,5 +1,6 @@
+import { GOLDEN_CHECKPOINTS, goldenDir, goldenExpected } from '@llama-ts/test-support';
 import { describe, expect, it } from 'vitest';
-import { GOLDEN, goldenDir, goldenExpected, LLAMA3_TOKENIZER, runCli } from './helpers.js';
+import { LLAMA3_TOKENIZER, runCli } from './helpers.js';
 
 function expectOneLineError(result: { code: number | null; stderr: string; stdout: string }, pattern?: RegExp) {
   expect(result.code).not.toBe(0);
@@ -11,7 +12,7 @@ function expectOneLineError(result: { code: number | null; stderr: string; stdou
   expect(result.stderr).not.toMatch(/\n\s+at /); // no stack trace
 }
 
-describe.each(GOLDEN)('complete on the golden %s', (name) => {
+describe.each(GOLDEN_CHECKPOINTS)('complete on the golden %s', (name) => {
   const expected = goldenExpected(name);
   const base = [
     'complete',

@@ -5,9 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bf16ToF32 } from '@llama-ts/kernels';
 import { GGUFValueType, ggufValue, openCheckpoint, writeLlamaGGUF } from '@llama-ts/model';
+import { goldenDir, goldenExpected } from '@llama-ts/test-support';
 import { byteLevelVocabularyFromRanks } from '@llama-ts/tokenizer';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { goldenDir, goldenExpected, LLAMA3_TOKENIZER, runCli } from './helpers.js';
+import { LLAMA3_TOKENIZER, runCli } from './helpers.js';
 
 const expected = goldenExpected('tiny-meta-bf16');
 let gguf: string;

@@ -3,9 +3,10 @@ import { rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { idTokenizer, Llama } from '@llama-ts/generation';
 import { loadModel } from '@llama-ts/model';
+import { goldenDir, goldenExpected } from '@llama-ts/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '../src/server/index.js';
-import { CLI, goldenDir, goldenExpected, LLAMA3_TOKENIZER, randomLlama3Checkpoint } from './helpers.js';
+import { CLI, LLAMA3_TOKENIZER, randomLlama3Checkpoint } from './helpers.js';
 
 interface Reply {
   status: number;

@@ -3,8 +3,9 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { goldenDir, goldenExpected } from '@llama-ts/test-support';
 import { describe, expect, it } from 'vitest';
-import { goldenDir, goldenExpected, runCli } from './helpers.js';
+import { runCli } from './helpers.js';
 
 function expectOneLineError(result: { code: number | null; stderr: string }, pattern: RegExp) {
   expect(result.code).not.toBe(0);

@@ -2,7 +2,7 @@
 // checkpoint it writes loads and generates, --resume continues a run, Ctrl-C saves one, and bad
 // flags get one-line errors.
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readSharedText } from '@llama-ts/test-support';
@@ -162,6 +162,7 @@ describe('llama-ts train', () => {
   it.for([
     [['--preset', 'large'], /^llama-ts: preset: unknown training preset "large"; known: seed003, default$/],
     [['--data', 'no-such-file.txt'], /--data no-such-file\.txt does not exist/],
+    [['--data', '.'], /^llama-ts: \.: the --data file is a directory, expected a regular file$/],
     [['--steps', '0'], /option '--steps <n>' argument '0' is invalid\. expected a positive integer/],
     [['--resume', '--out', '/nonexistent/run'], /--resume: \/nonexistent\/run holds no training state to continue/],
     [['--resume', '--overwrite'], /give --resume or --overwrite, not both/],
@@ -195,4 +196,91 @@ describe('llama-ts train', () => {
     expect(replaced.code).toBe(0);
     expect(replaced.stdout).toMatch(/^done: 2 steps/m);
   });
+
+  it("refuses a non-empty --out that is not its own run, leaving the user's files as they were", async () => {
+    const out = join(root, 'users-folder');
+    await mkdir(out);
+    await writeFile(join(out, 'loss.csv'), 'my own measurements\n');
+    await writeFile(join(out, 'tokenizer.json'), '{"mine": true}\n');
+    expectOneLineError(
+      await runCli([...tiny(), '--steps', '1', '--out', out]),
+      /^llama-ts: --out .*users-folder is not empty \(loss\.csv, tokenizer\.json\) and holds no training run; pass --overwrite/,
+    );
+    expect(await readFile(join(out, 'loss.csv'), 'utf8')).toBe('my own measurements\n');
+    expect(await readFile(join(out, 'tokenizer.json'), 'utf8')).toBe('{"mine": true}\n');
+    expect((await readdir(out)).sort()).toEqual(['loss.csv', 'tokenizer.json']);
+    expect((await runCli([...tiny(), '--steps', '1', '--out', out, '--overwrite'])).code).toBe(0);
+  });
+
+  it('refuses a Hugging Face folder as --out, even with --overwrite', async () => {
+    const out = join(root, 'hf-folder');
+    await mkdir(out);
+    await writeFile(join(out, 'config.json'), '{"model_type": "llama"}\n');
+    for (const extra of [[], ['--overwrite']]) {
+      expectOneLineError(
+        await runCli([...tiny(), '--steps', '1', '--out', out, ...extra]),
+        /^llama-ts: --out .*hf-folder holds a Hugging Face checkpoint \(config\.json\); training there would make it load as another model/,
+      );
+    }
+    expect(await readdir(out)).toEqual(['config.json']);
+  });
+
+  /** Starts a long training into `out`; `running` resolves after its first evaluation. */
+  function startTraining(out: string) {
+    const child = spawn(process.execPath, [CLI, ...tiny(), '--steps', '1000000', '--out', out], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+    });
+    const running = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`training did not start; stderr: ${stderr}`)), 60_000);
+      child.stdout.setEncoding('utf8').on('data', (d: string) => {
+        stdout += d;
+        if (/^step +0\//m.test(stdout)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    const finished = new Promise<number | null>((resolve) => child.on('close', resolve));
+    return { child, running, finished, output: () => ({ stdout, stderr }) };
+  }
+
+  it('lets only one training write into an --out: the second gets one line naming the lock', async () => {
+    const out = join(root, 'contended');
+    const first = startTraining(out);
+    try {
+      await first.running;
+      const second = await runCli([...tiny(), '--steps', '5', '--out', out, '--overwrite']);
+      expectOneLineError(
+        second,
+        new RegExp(
+          `^llama-ts: ${join(out, 'train.lock')}: another training \\(pid ${first.child.pid}\\) is writing to`,
+        ),
+      );
+    } finally {
+      first.child.kill('SIGINT');
+    }
+    expect(await first.finished).toBe(130);
+    // The lock goes with the run, which left a resumable checkpoint.
+    expect(await readdir(out)).not.toContain('train.lock');
+    expect(JSON.parse(await readFile(join(out, 'resume', 'training-state.json'), 'utf8')).step).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('saves a checkpoint and exits 143 on SIGTERM, as on Ctrl-C', async () => {
+    const out = join(root, 'terminated');
+    const run = startTraining(out);
+    await run.running;
+    run.child.kill('SIGTERM');
+    expect(await run.finished).toBe(143);
+    const { stdout, stderr } = run.output();
+    expect(stderr).toBe('');
+    const match = stdout.match(/^interrupted at step (\d+)\/1000000 .*; continue with --resume$/m);
+    expect(match, stdout).not.toBeNull();
+    const state = JSON.parse(await readFile(join(out, 'resume', 'training-state.json'), 'utf8'));
+    expect(state.step).toBe(Number(match?.[1]));
+  }, 120_000);
 });

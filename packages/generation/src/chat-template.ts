@@ -1,4 +1,4 @@
-import { ChatFormat, type TextTokenizer, Tokenizer } from '@llama-ts/tokenizer';
+import { ChatFormat, type TextTokenizer, Tokenizer } from '@llama-ts/tokenizer/node';
 
 /**
  * Which chat format a model's `tokenizer.chat_template` (a Jinja template, as GGUF files and

@@ -1,5 +1,5 @@
 import { GGUFMetadata, readGGUFHeader } from '@llama-ts/model';
-import { Tokenizer } from '@llama-ts/tokenizer';
+import { Tokenizer } from '@llama-ts/tokenizer/node';
 import { GenerationError } from './errors.js';
 
 /** The tokenizer a GGUF file carries, with what its metadata says about using it. */

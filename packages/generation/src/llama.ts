@@ -9,8 +9,13 @@ import {
   type Transformer,
   type WeightStorage,
 } from '@llama-ts/model';
-import type { ChatFormat, Dialog, TextTokenizer } from '@llama-ts/tokenizer';
-import { loadAnyTokenizer } from '@llama-ts/tokenizer/node';
+import {
+  type ChatFormat,
+  type Dialog,
+  loadAnyTokenizer,
+  type TextTokenizer,
+  UnsupportedTokenizerError,
+} from '@llama-ts/tokenizer/node';
 import { ChatSession, type ChatSessionOptions } from './chat-session.js';
 import { type ChatAvailability, chatAvailability } from './chat-template.js';
 import { GenerationError } from './errors.js';
@@ -86,40 +91,72 @@ interface OpenedTokenizer {
   chatTemplate?: string;
 }
 
+/** No tokenizer, and why (for the id tokenizer's message when text is given). */
+interface NoTokenizer {
+  tokenizer: undefined;
+  reason: string;
+}
+
 /** The GGUF's tokenizer; with withoutTokenizer 'ids', none (and a note) when its vocabulary is unsupported. */
-async function ggufTokenizer(options: BuildOptions): Promise<OpenedTokenizer | undefined> {
+async function ggufTokenizer(options: BuildOptions): Promise<OpenedTokenizer | NoTokenizer | undefined> {
   try {
     return await tokenizerFromGGUF(options.ckptDir);
   } catch (error) {
     if (!(error instanceof UnsupportedVocabularyError) || options.withoutTokenizer !== 'ids') throw error;
     options.log?.(`${error.message}; driving the model with token ids`);
-    return undefined;
+    return { tokenizer: undefined, reason: error.message };
   }
 }
 
-/** The tokenizer `options` name, or the GGUF's, or ckptDir's; undefined for a model driven by token ids. */
-async function openTokenizer(options: BuildOptions, isGGUF: boolean): Promise<OpenedTokenizer | undefined> {
-  const path = options.tokenizerPath ?? (isGGUF ? undefined : await findTokenizerFile(options.ckptDir));
-  const opened =
-    path !== undefined
-      ? { tokenizer: await loadAnyTokenizer(path) }
-      : isGGUF
-        ? await ggufTokenizer(options)
-        : undefined;
-  if (opened === undefined) {
-    if (options.withoutTokenizer === 'ids') return undefined;
+/**
+ * The tokenizer `options` name, or the GGUF's, or the one ckptDir holds, or why there is none (a
+ * model driven by token ids): no tokenizer, or (with withoutTokenizer 'ids') one found in ckptDir or
+ * the GGUF in a format not read yet, such as a tokenizer.json that is not Llama 3's or a SentencePiece
+ * vocabulary, so that such a model still runs on token ids.
+ */
+async function openTokenizer(options: BuildOptions, isGGUF: boolean): Promise<OpenedTokenizer | NoTokenizer> {
+  if (options.tokenizerPath === undefined && isGGUF) {
+    const opened = await ggufTokenizer(options);
+    if (opened !== undefined) {
+      if (opened.tokenizer !== undefined) checkNoStopTokens(options);
+      return opened;
+    }
+    if (options.withoutTokenizer === 'ids') {
+      return { tokenizer: undefined, reason: `${options.ckptDir} has no tokenizer (tokenizer.ggml.*)` };
+    }
     throw new GenerationError(
-      isGGUF
-        ? `Llama.build: no tokenizerPath given and ${options.ckptDir} has no tokenizer (tokenizer.ggml.*) (withoutTokenizer: 'ids' opens it with token ids only)`
-        : `Llama.build: no tokenizerPath given and ${options.ckptDir} has neither ${TOKENIZER_FILES.join(' nor ')} (withoutTokenizer: 'ids' opens it with token ids only)`,
+      `Llama.build: no tokenizerPath given and ${options.ckptDir} has no tokenizer (tokenizer.ggml.*) (withoutTokenizer: 'ids' opens it with token ids only)`,
     );
   }
+  const path = options.tokenizerPath ?? (await findTokenizerFile(options.ckptDir));
+  if (path === undefined) {
+    if (options.withoutTokenizer === 'ids') {
+      return { tokenizer: undefined, reason: `${options.ckptDir} has no ${TOKENIZER_FILES.join(' or ')}` };
+    }
+    throw new GenerationError(
+      `Llama.build: no tokenizerPath given and ${options.ckptDir} has neither ${TOKENIZER_FILES.join(' nor ')} (withoutTokenizer: 'ids' opens it with token ids only)`,
+    );
+  }
+  let tokenizer: TextTokenizer;
+  try {
+    tokenizer = await loadAnyTokenizer(path);
+  } catch (error) {
+    const found = options.tokenizerPath === undefined;
+    if (found && options.withoutTokenizer === 'ids' && error instanceof UnsupportedTokenizerError) {
+      return { tokenizer: undefined, reason: error.message };
+    }
+    throw error;
+  }
+  checkNoStopTokens(options);
+  return { tokenizer };
+}
+
+function checkNoStopTokens(options: BuildOptions): void {
   if (options.stopTokens !== undefined) {
     throw new GenerationError(
       'Llama.build: stopTokens is for checkpoints without a tokenizer (the tokenizer has its own stop tokens)',
     );
   }
-  return opened;
 }
 
 export interface LlamaOptions {
@@ -173,10 +210,14 @@ export class Llama {
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
     try {
-      return new Llama(model, opened?.tokenizer ?? idTokenizer(model.args.vocabSize, options.stopTokens), {
-        ...(options.seed !== undefined ? { seed: options.seed } : {}),
-        ...(opened?.addBos !== undefined ? { addBos: opened.addBos } : {}),
-        ...(opened?.chatTemplate !== undefined ? { chatTemplate: opened.chatTemplate } : {}),
+      const seed = options.seed !== undefined ? { seed: options.seed } : {};
+      if (opened.tokenizer === undefined) {
+        return new Llama(model, idTokenizer(model.args.vocabSize, options.stopTokens, opened.reason), seed);
+      }
+      return new Llama(model, opened.tokenizer, {
+        ...seed,
+        ...(opened.addBos !== undefined ? { addBos: opened.addBos } : {}),
+        ...(opened.chatTemplate !== undefined ? { chatTemplate: opened.chatTemplate } : {}),
       });
     } catch (error) {
       model.dispose();

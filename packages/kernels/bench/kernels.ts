@@ -1,5 +1,6 @@
 /**
- * Roofline figures for every backend: matmul GFLOP/s, matrix-vector GB/s per weight dtype beside
+ * Roofline figures for every backend: matmul GFLOP/s, matrix-vector GB/s per weight dtype (f32,
+ * f16, q8_0 and llama.cpp's 4-6-bit formats: GB/s of the stored bytes) beside
  * the device's own copy bandwidth (wasm: a SIMD read-bandwidth kernel at the same thread count),
  * attention decode over 2048 cached positions, and (WebGPU) the tiled prefill matmul against a
  * naive one-thread-per-output kernel.
@@ -11,12 +12,18 @@ import { byteSize } from '../src/dtype.js';
 import {
   attention,
   type Backend,
+  blocksToStorage,
   createBackend,
   fromArray,
+  fromBytes,
+  ggmlBytes,
+  isBlockDType,
   kvWrite,
   matmul,
+  quantizeToGgmlBlocks,
   type Tensor,
   WasmBackend,
+  WEIGHT_DTYPES,
   WebGPUBackend,
   type WeightDType,
   zeros,
@@ -158,9 +165,24 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   return { gbs: (2 * bytes) / seconds / 1e9, detail: 'Float32Array.set' };
 }
 
+/**
+ * A [N, K] weight of random values in `dtype`. The 4-6-bit formats quantise 64 rows (ggml's
+ * reference quantisers run in JavaScript, seconds per million values) and repeat their blocks.
+ */
+function randomWeight(backend: Backend, N: number, K: number, dtype: WeightDType) {
+  if (!isBlockDType(dtype) || dtype === 'q8_0' || N <= 64) return fromArray(backend, random(N * K, 2), [N, K], dtype);
+  const rows = quantizeToGgmlBlocks(dtype, random(64 * K, 2));
+  const blocks = new Uint8Array(ggmlBytes(dtype, N * K));
+  for (let r = 0; r < N; r += 64) {
+    const count = Math.min(64, N - r);
+    blocks.set(rows.subarray(0, ggmlBytes(dtype, count * K)), ggmlBytes(dtype, r * K));
+  }
+  return fromBytes(backend, blocksToStorage(dtype, blocks, N * K), [N, K], dtype);
+}
+
 async function benchMatmul(backend: Backend, M: number, N: number, K: number, dtype: WeightDType) {
   const x = fromArray(backend, random(M * K, 1), [M, K]);
-  const w = fromArray(backend, random(N * K, 2), [N, K], dtype);
+  const w = randomWeight(backend, N, K, dtype);
   const seconds = await time(backend, () => matmul(x, w), M > 1 ? 3 : 5);
   const bytes = byteSize(dtype, N * K) + 4 * (M * K + M * N);
   x.dispose();
@@ -265,7 +287,7 @@ async function run(kind: 'cpu' | 'webgpu' | 'wasm') {
     console.log(
       `${`\nmatrix-vector (1,${vN},${vK})`.padEnd(28)}   GB/s  of ${backend instanceof WasmBackend ? 'read' : 'copy'} bw    ms`,
     );
-    for (const dtype of ['f32', 'f16', 'q8_0'] as const) {
+    for (const dtype of WEIGHT_DTYPES) {
       const { seconds, gbs } = await benchMatmul(backend, 1, vN, vK, dtype);
       console.log(`  ${dtype.padEnd(24)}${fmt(gbs)} ${fmt((100 * gbs) / copy, 0)} % ${fmt(seconds * 1e3, 2)}`);
     }

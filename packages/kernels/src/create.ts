@@ -1,5 +1,5 @@
 import type { Backend } from './backend.js';
-import { bf16ToF32, byteSize, type DType, encodeAs, numElements, type WeightDType } from './dtype.js';
+import { bf16ToF32, blockElements, byteSize, type DType, encodeAs, numElements, type WeightDType } from './dtype.js';
 import { KernelError } from './errors.js';
 import type { Tensor } from './tensor.js';
 
@@ -16,8 +16,11 @@ export function fromArray(
       `fromArray: ${values.length} values do not fill shape [${shape.join(', ')}] (${size} elements)`,
     );
   }
-  if (dtype === 'q8_0' && (shape.at(-1) ?? 0) % 32 !== 0) {
-    throw new KernelError(`fromArray: q8_0 needs a last dimension that is a multiple of 32, got [${shape.join(', ')}]`);
+  const block = blockElements(dtype);
+  if ((shape.at(-1) ?? 0) % block !== 0) {
+    throw new KernelError(
+      `fromArray: ${dtype} needs a last dimension that is a multiple of ${block}, got [${shape.join(', ')}]`,
+    );
   }
   if (dtype === 'i32') {
     // Straight to Int32Array: going through f32 would round ids above 2^24.
@@ -47,7 +50,7 @@ export function zeros(backend: Backend, shape: readonly number[], dtype: DType =
   return backend.allocate(dtype, shape, { zeroed: true });
 }
 
-/** A tensor from bfloat16 bits (as in bf16 checkpoints), converted on upload to an f32, f16 or q8_0 weight. */
+/** A tensor from bfloat16 bits (as in bf16 checkpoints), converted on upload to a weight of any weight dtype (quantised for the block formats). */
 export function fromBFloat16(
   backend: Backend,
   bits: Uint16Array,

@@ -9,13 +9,32 @@
  *   block one f16 scale d and 32 int8 quants q, value = d * q. Stored split rather than interleaved
  *   so every GPU read is aligned: all quants first (one byte per element), then all scales (f16),
  *   each region padded to 4 bytes. The last axis must be a multiple of 32.
+ * - q4_0, q4_1, q4_k, q5_k, q6_k: llama.cpp's 4-, 5- and 6-bit block formats (blocks of 32 or 256
+ *   elements along the last axis, whose length must be a multiple of the block), stored as q8_0 is:
+ *   ggml's bytes, split into planes (quants, scales, ...) each padded to 4 bytes. Their layouts,
+ *   quantisers and dequantisation are in quant/ (layout.ts says how each block is packed).
  * - i32: token ids and argmax results.
  * bf16 is not a storage type: bf16 checkpoints are converted to f32 or f16 on upload.
  */
-export type DType = 'f32' | 'f16' | 'q8_0' | 'i32';
+import { F16_TABLE, f16BitsToF32, f32ToF16Bits } from './half.js';
+import { dequantizeBlocks } from './quant/dequantize.js';
+import { BLOCK_FORMATS, type BlockDType, blockStorageBytes, isBlockDType } from './quant/layout.js';
+import { quantizeBlocks } from './quant/quantize.js';
+
+export { F16_TABLE, f16BitsToF32, f32ToF16Bits };
+
+export type DType = 'f32' | 'f16' | BlockDType | 'i32';
 
 /** Floating-point dtypes a weight may have; activations are always f32, token ids i32. */
-export type WeightDType = 'f32' | 'f16' | 'q8_0';
+export type WeightDType = 'f32' | 'f16' | BlockDType;
+
+/** Every weight dtype, in order of bytes per element (most first). */
+export const WEIGHT_DTYPES: readonly WeightDType[] = ['f32', 'f16', 'q8_0', 'q6_k', 'q5_k', 'q4_1', 'q4_k', 'q4_0'];
+
+/** Elements per block of a block dtype (the multiple a row's length must be), 1 for the others. */
+export function blockElements(dtype: DType): number {
+  return isBlockDType(dtype) ? BLOCK_FORMATS[dtype].blockElements : 1;
+}
 
 export const Q8_0_BLOCK = 32;
 
@@ -37,6 +56,8 @@ export function byteSize(dtype: DType, elements: number): number {
       return align4(elements * 2);
     case 'q8_0':
       return align4(elements) + align4((elements / Q8_0_BLOCK) * 2);
+    default:
+      return blockStorageBytes(dtype, elements);
   }
 }
 
@@ -47,53 +68,6 @@ export function q8_0ScalesOffset(elements: number): number {
 
 // ---------------------------------------------------------------------------------------------
 // Conversions (plain loops over typed arrays; no per-element allocation)
-
-const f32Scratch = new Float32Array(1);
-const u32Scratch = new Uint32Array(f32Scratch.buffer);
-
-/** f32 → f16 bits, round to nearest even, with subnormals, infinities and NaN. */
-export function f32ToF16Bits(value: number): number {
-  f32Scratch[0] = value;
-  const x = u32Scratch[0] as number;
-  const sign = (x >>> 16) & 0x8000;
-  const exponent = (x >>> 23) & 0xff;
-  let mantissa = x & 0x7fffff;
-  if (exponent === 0xff) return sign | 0x7c00 | (mantissa ? 0x200 : 0); // inf / NaN
-  const e = exponent - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00; // overflow → inf
-  if (e <= 0) {
-    if (e < -10) return sign; // underflow → ±0
-    mantissa |= 0x800000; // implicit leading 1
-    const shift = 14 - e;
-    const half = 1 << (shift - 1);
-    let result = mantissa >>> shift;
-    const rest = mantissa & ((1 << shift) - 1);
-    if (rest > half || (rest === half && result & 1)) result++;
-    return sign | result;
-  }
-  let result = (e << 10) | (mantissa >>> 13);
-  const rest = mantissa & 0x1fff;
-  if (rest > 0x1000 || (rest === 0x1000 && result & 1)) result++; // may carry into the exponent: correct
-  return sign | result;
-}
-
-/** f16 bits → value, for every one of the 65536 bit patterns. */
-export const F16_TABLE: Float32Array = (() => {
-  const table = new Float32Array(65536);
-  for (let h = 0; h < 65536; h++) {
-    const sign = h & 0x8000 ? -1 : 1;
-    const exponent = (h >>> 10) & 0x1f;
-    const mantissa = h & 0x3ff;
-    if (exponent === 0) table[h] = sign * mantissa * 2 ** -24;
-    else if (exponent === 0x1f) table[h] = mantissa ? Number.NaN : sign * Number.POSITIVE_INFINITY;
-    else table[h] = sign * (1 + mantissa / 1024) * 2 ** (exponent - 15);
-  }
-  return table;
-})();
-
-export function f16BitsToF32(bits: number): number {
-  return F16_TABLE[bits & 0xffff] as number;
-}
 
 export function f32ToF16(values: Float32Array): Uint16Array {
   const out = new Uint16Array(values.length);
@@ -122,6 +96,8 @@ let bf16ToF16Table: Uint16Array | undefined;
  */
 export function bf16ToF16(bits: Uint16Array): Uint16Array {
   if (!bf16ToF16Table) {
+    const f32Scratch = new Float32Array(1);
+    const u32Scratch = new Uint32Array(f32Scratch.buffer);
     bf16ToF16Table = new Uint16Array(65536);
     for (let b = 0; b < 65536; b++) {
       u32Scratch[0] = b << 16;
@@ -202,6 +178,8 @@ export function encodeAs(dtype: DType, values: Float32Array): Uint8Array {
     }
     case 'q8_0':
       return quantizeQ8_0(values);
+    default:
+      return quantizeBlocks(dtype, values);
   }
 }
 
@@ -216,5 +194,10 @@ export function decodeFrom(dtype: DType, bytes: Uint8Array, elements: number): F
       return f16ToF32(new Uint16Array(bytes.slice(0, elements * 2).buffer));
     case 'q8_0':
       return dequantizeQ8_0(bytes, elements);
+    default: {
+      const out = new Float32Array(elements);
+      dequantizeBlocks(dtype, bytes, elements, 0, elements / BLOCK_FORMATS[dtype].blockElements, out);
+      return out;
+    }
   }
 }

@@ -16,18 +16,22 @@ export type { BackendChoice, CreateBackendOptions } from './create-backend.js';
 export {
   bf16ToF16,
   bf16ToF32,
+  blockElements,
   byteSize,
   type DType,
   dequantizeQ8_0,
+  encodeAs,
   f16ToF32,
   f32ToF16,
   f32ToF16Bits,
   firstNonFinite,
   Q8_0_BLOCK,
   q8_0ScalesOffset,
+  WEIGHT_DTYPES,
   type WeightDType,
 } from './dtype.js';
 export { KernelError } from './errors.js';
+export { formatBytes } from './format-bytes.js';
 export type { OpContract, OpInputs, OpName, OpOutputs, OpParams } from './op-contract.js';
 export { type AdamWOptions, adamwStep } from './ops/adamwStep/op.js';
 export { add } from './ops/add/op.js';
@@ -49,6 +53,17 @@ export { softmax } from './ops/softmax/op.js';
 export { sumSquares } from './ops/sumSquares/op.js';
 export { swiglu } from './ops/swiglu/op.js';
 export { swigluBackward } from './ops/swigluBackward/op.js';
+export { dequantizeExact } from './quant/dequantize.js';
+export {
+  BLOCK_FORMATS,
+  type BlockDType,
+  type BlockFormat,
+  blocksToStorage,
+  ggmlBytes,
+  isBlockDType,
+  storageToBlocks,
+} from './quant/layout.js';
+export { quantizeBlocks, quantizeToGgmlBlocks } from './quant/quantize.js';
 export { Tensor } from './tensor.js';
 export { WasmBackend, type WasmBackendOptions } from './wasm/backend.js';
 export { WebGPUBackend, type WebGPUBackendOptions } from './webgpu/backend.js';

@@ -5,8 +5,9 @@
  */
 import { type BackendFactory, backendPool, seededRandom } from '@llama-ts/test-support';
 import { afterAll, beforeAll, expect, type TestContext } from 'vitest';
-import { dequantizeQ8_0, f16ToF32, f32ToF16, quantizeQ8_0 } from '../src/dtype.js';
+import { blockElements, dequantizeQ8_0, encodeAs, f16ToF32, f32ToF16, quantizeQ8_0 } from '../src/dtype.js';
 import { type Backend, createBackend, type WeightDType } from '../src/node.js';
+import { dequantizeExact } from '../src/quant/dequantize.js';
 
 /** The binding limit of the 'webgpu-split' backend. */
 export const SPLIT_BINDING_BYTES = 4096;
@@ -91,18 +92,22 @@ export function randomInts(rng: () => number, n: number, lo: number, hi: number)
 }
 
 /**
- * The values a weight holds once stored in `dtype` (f16 rounding, q8_0 quantisation). References
- * use these, so that tolerances measure the kernel's error and not the storage format's.
+ * The values a weight holds once stored in `dtype` (f16 rounding, q8_0 quantisation; the 4-6-bit
+ * block formats quantised by ggml's reference quantiser and dequantised exactly, in float64).
+ * References use these, so that tolerances measure the kernel's error and not the storage format's.
  */
-export function asStored(values: Float32Array, dtype: WeightDType, cols: number): Float32Array {
+export function asStored(values: Float32Array, dtype: WeightDType, cols: number): Float32Array | Float64Array {
+  const block = blockElements(dtype);
+  if (cols % block !== 0) throw new Error(`asStored: ${dtype} needs a multiple of ${block} columns, got ${cols}`);
   switch (dtype) {
     case 'f32':
       return values;
     case 'f16':
       return f16ToF32(f32ToF16(values));
     case 'q8_0':
-      if (cols % 32 !== 0) throw new Error(`asStored: q8_0 needs a multiple of 32 columns, got ${cols}`);
       return dequantizeQ8_0(quantizeQ8_0(values), values.length);
+    default:
+      return dequantizeExact(dtype, encodeAs(dtype, values), values.length);
   }
 }
 

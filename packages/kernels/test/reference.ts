@@ -32,6 +32,30 @@ export function matmulRef(
   return { y, absSum };
 }
 
+/**
+ * x [M, K] as a kernel that quantizes activations per block of 32 for q8_0 weights sees it (the
+ * wasm backend's decode, llama.cpp's q8_0 · q8_0): each element q · d, with the block's
+ * d = max|x| / 127 and q = x · (127 / max|x|) rounded half to even, every step in f32 as the kernel
+ * does it. A kernel that then takes the integer dot products exactly meets matmulRef on this x
+ * within the f32 tolerance.
+ */
+export function quantizeActivationsQ8Ref(x: Values, M: number, K: number): Float64Array {
+  const out = new Float64Array(M * K);
+  for (let start = 0; start < M * K; start += 32) {
+    let amax = 0;
+    for (let i = start; i < start + 32; i++) amax = Math.max(amax, Math.abs(x[i] as number));
+    const d = Math.fround(amax / 127);
+    const inv = amax > 0 ? Math.fround(127 / amax) : 0;
+    for (let i = start; i < start + 32; i++) out[i] = roundHalfEven(Math.fround((x[i] as number) * inv)) * d;
+  }
+  return out;
+}
+
+function roundHalfEven(v: number): number {
+  const r = Math.round(v);
+  return Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
 /** Rows of table [V, D] for ids; ids outside 0..V-1 give zero rows. */
 export function embeddingRef(table: Values, ids: Values, vocab: number, dim: number): Float64Array {
   const y = new Float64Array(ids.length * dim);

@@ -3,6 +3,7 @@
 // 4 KiB (x and y at most 1024 f32), weights and tables are well over it, with a row count that the
 // chunk size does not divide. The cases are the op suite's (test/cases/linear.ts).
 import { describe, expect, it } from 'vitest';
+import { blockElements, WEIGHT_DTYPES } from '../src/dtype.js';
 import { fromArray } from '../src/node.js';
 import {
   type EmbeddingShape,
@@ -25,6 +26,11 @@ describe('on webgpu-split (weights and tables split across 4 KiB bindings)', () 
     { M: 7, N: 100, K: 96, dtype: 'f16' },
     { M: 1, N: 100, K: 96, dtype: 'q8_0' },
     { M: 5, N: 100, K: 160, dtype: 'q8_0' },
+    { M: 1, N: 100, K: 96, dtype: 'q4_0' },
+    { M: 3, N: 100, K: 96, dtype: 'q4_1' },
+    { M: 1, N: 100, K: 256, dtype: 'q4_k' },
+    { M: 3, N: 100, K: 256, dtype: 'q5_k' },
+    { M: 1, N: 100, K: 512, dtype: 'q6_k' },
   ];
 
   it.for(SPLIT_MATMUL)('matmul $M x $K times ($N x $K)ᵀ, $dtype weight', async (c, context) => {
@@ -46,6 +52,8 @@ describe('on webgpu-split (weights and tables split across 4 KiB bindings)', () 
     { vocab: 300, dim: 17, tokens: 31, dtype: 'f32' },
     { vocab: 300, dim: 32, tokens: 31, dtype: 'f16' },
     { vocab: 300, dim: 64, tokens: 16, dtype: 'q8_0' },
+    { vocab: 300, dim: 32, tokens: 31, dtype: 'q4_0' },
+    { vocab: 300, dim: 64, tokens: 16, dtype: 'q4_1' },
   ];
 
   it.for(SPLIT_EMBEDDING)('embedding V=$vocab D=$dim T=$tokens, $dtype table', async (c, context) => {
@@ -71,18 +79,20 @@ describe('on webgpu-split (weights and tables split across 4 KiB bindings)', () 
 
   it('reads back a split tensor of every weight dtype unchanged', async (context) => {
     const backend = backends.get('webgpu-split', context);
-    for (const dtype of ['f32', 'f16', 'q8_0'] as const) {
-      const values = uniform(rngFor(`split round trip ${dtype}`), 100 * 96);
-      const t = fromArray(backend, values, [100, 96], dtype);
+    for (const dtype of WEIGHT_DTYPES) {
+      const cols = blockElements(dtype) === 256 ? 256 : 96;
+      const values = uniform(rngFor(`split round trip ${dtype}`), 100 * cols);
+      const t = fromArray(backend, values, [100, cols], dtype);
       expectClose(
         await t.toFloat32(),
-        asStored(values, dtype, 96),
-        { abs: 0, rel: 0 },
+        asStored(values, dtype, cols),
+        // Bit-exact, but for the block formats' float64 dequantisation rounded to f32 on reading back.
+        { abs: 0, rel: blockElements(dtype) > 1 && dtype !== 'q8_0' ? 2 ** -24 : 0 },
         {
           op: 'fromArray/toFloat32',
           backend: 'webgpu-split',
           label: dtype,
-          shape: [100, 96],
+          shape: [100, cols],
         },
       );
       t.dispose();

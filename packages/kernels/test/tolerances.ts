@@ -17,6 +17,8 @@ export const TOLERANCE = {
    * dots with sequential f32 accumulation is 7e-7·√K (2.3e-5 at K = 1003). abs 1e-5·√K leaves 10x
    * margin (1e-4 at K = 100, 3.2e-4 at K = 1003). The same for f16 and q8_0 weights: dequantising
    * either is exact in f32 (f16 widens exactly; an f16 scale times an int8 quant has ≤ 19 significant bits).
+   * And for the 4-6-bit block formats, whose values are exact in f32 or (a scale times a quant minus a
+   * min times an offset) rounded once, 2^-24 relative: far below the dot product's own rounding.
    */
   matmul: (K: number): Tolerance => ({ abs: 1e-5 * Math.sqrt(K), rel: 1e-4 }),
   /**
@@ -26,12 +28,19 @@ export const TOLERANCE = {
   matmulSwiglu: { abs: 2e-5, rel: 1e-4 } satisfies Tolerance,
   /**
    * A gather: f32 and q8_0 rows must come back bit-exact. f16 allows 2^-14 absolute because WGSL
-   * lets unpack2x16float flush f16 subnormals (|v| < 2^-14) to zero.
+   * lets unpack2x16float flush f16 subnormals (|v| < 2^-14) to zero. The 4-6-bit block formats:
+   * each value correctly rounded to f32 (half an ulp, 2^-24 relative, of the exact float64 value):
+   * d·q, d·sc·q and d·sc·(q - 32) are exact in f32, and d·q + m, d·sc·q - dmin·m round once.
    */
   embedding: {
     f32: { abs: 0, rel: 0 },
     f16: { abs: 2 ** -14, rel: 0 },
     q8_0: { abs: 0, rel: 0 },
+    q4_0: { abs: 0, rel: 2 ** -24 },
+    q4_1: { abs: 0, rel: 2 ** -24 },
+    q4_k: { abs: 0, rel: 2 ** -24 },
+    q5_k: { abs: 0, rel: 2 ** -24 },
+    q6_k: { abs: 0, rel: 2 ** -24 },
   } satisfies Record<WeightDType, Tolerance>,
   /** A mean of ≤ 1003 squares in f32 (error ~√D·u relative), an inverse square root (a few ulp), two products. */
   rmsNorm: { abs: 1e-6, rel: 2e-5 } satisfies Tolerance,

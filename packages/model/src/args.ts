@@ -53,7 +53,7 @@ function field(
   source: string,
   name: string,
   kind: 'int' | 'number',
-  options: { min?: number; fallback?: number } = {},
+  options: { min?: number; positive?: boolean; fallback?: number } = {},
 ): number {
   const value = json[name] ?? options.fallback;
   if (value === undefined || value === null) throw new ModelError(`${source}: field "${name}" is missing`);
@@ -64,6 +64,9 @@ function field(
   }
   if (options.min !== undefined && value < options.min) {
     throw new ModelError(`${source}: field "${name}" must be at least ${options.min}, got ${value}`);
+  }
+  if (options.positive && !(value > 0)) {
+    throw new ModelError(`${source}: field "${name}" must be a number greater than 0, got ${value}`);
   }
   return value;
 }
@@ -109,9 +112,13 @@ export function argsFromMetaParams(params: unknown, sizes: RuntimeSizes = {}, so
   const nHeads = field(json, source, 'n_heads', 'int', { min: 1 });
   const multipleOf = field(json, source, 'multiple_of', 'int', { min: 1, fallback: 256 });
   const multiplier = json.ffn_dim_multiplier;
-  if (multiplier !== undefined && multiplier !== null && typeof multiplier !== 'number') {
+  if (
+    multiplier !== undefined &&
+    multiplier !== null &&
+    (typeof multiplier !== 'number' || !Number.isFinite(multiplier) || multiplier <= 0)
+  ) {
     throw new ModelError(
-      `${source}: field "ffn_dim_multiplier" must be a number or null, got ${JSON.stringify(multiplier)}`,
+      `${source}: field "ffn_dim_multiplier" must be a number or null (a number greater than 0), got ${JSON.stringify(multiplier)}`,
     );
   }
   if (json.use_scaled_rope !== undefined && typeof json.use_scaled_rope !== 'boolean') {
@@ -130,8 +137,9 @@ export function argsFromMetaParams(params: unknown, sizes: RuntimeSizes = {}, so
       headDim: dim / nHeads,
       vocabSize: field(json, source, 'vocab_size', 'int', { min: 1 }),
       ffnHiddenDim: ffnHiddenDim(dim, multipleOf, multiplier as number | null | undefined),
-      normEps: field(json, source, 'norm_eps', 'number', { fallback: 1e-5 }),
-      ropeTheta: field(json, source, 'rope_theta', 'number', { fallback: 500000 }),
+      // A norm_eps <= 0 lets RMSNorm divide by zero, a rope_theta <= 0 makes NaN angles: both silently.
+      normEps: field(json, source, 'norm_eps', 'number', { positive: true, fallback: 1e-5 }),
+      ropeTheta: field(json, source, 'rope_theta', 'number', { positive: true, fallback: 500000 }),
       ...(json.use_scaled_rope ? { ropeScaling: LLAMA31_ROPE_SCALING } : {}),
       ropeLayout: 'interleaved',
       ...runtimeSizes(sizes, checkpointMaxSeqLen, source),

@@ -3,6 +3,7 @@ export { argsFromHF, argsFromMetaParams, ffnHiddenDim, type ModelArgs, type Runt
 export {
   CHAR_TOKENIZER_FILE,
   findTokenizerFile,
+  HF_CONFIG_FILE,
   LLAMA3_TOKENIZER_FILE,
   META_PARAMS_FILE,
   metaShardFile,
@@ -46,6 +47,7 @@ export {
 export type { HFLlamaConfig } from './checkpoint/hf-config.js';
 export { openPthCheckpoint } from './checkpoint/pth.js';
 export { type PthTensorToWrite, writePthCheckpoint } from './checkpoint/pth-writer.js';
+export { openRegularFile, readRegularText } from './checkpoint/regular-file.js';
 export type {
   CheckpointDType,
   CheckpointReader,
@@ -54,15 +56,18 @@ export type {
   TensorDType,
 } from './checkpoint/types.js';
 export { ModelError } from './errors.js';
-export { checkModelFits, type ModelFootprint, modelFootprint } from './footprint.js';
+export {
+  beyondLimit,
+  checkModelFits,
+  type FitCheckOptions,
+  type MemoryLimit,
+  type ModelFootprint,
+  memoryLimit,
+  modelFootprint,
+} from './footprint.js';
 export { type LoadModelOptions, loadModel } from './load.js';
 export { LLAMA31_ROPE_SCALING, type RopeScaling, ropeFrequencies } from './rope.js';
+export { expectedShapes } from './shapes.js';
 export { type ForwardOptions, Transformer } from './transformer.js';
-export {
-  expectedShapes,
-  type LayerWeights,
-  type LlamaWeights,
-  type LoadProgress,
-  loadWeights,
-  type WeightStorage,
-} from './weights.js';
+export type { WeightStorage } from './weight-storage.js';
+export { type LayerWeights, type LlamaWeights, type LoadProgress, loadWeights } from './weights.js';

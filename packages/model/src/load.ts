@@ -3,7 +3,8 @@ import type { RuntimeSizes } from './args.js';
 import { openCheckpoint } from './checkpoint/folder/open.js';
 import { checkModelFits } from './footprint.js';
 import { Transformer } from './transformer.js';
-import { type LoadProgress, loadWeights, type WeightStorage } from './weights.js';
+import type { WeightStorage } from './weight-storage.js';
+import { type LoadProgress, loadWeights } from './weights.js';
 
 export interface LoadModelOptions extends RuntimeSizes {
   /**
@@ -26,8 +27,10 @@ export interface LoadModelOptions extends RuntimeSizes {
 export async function loadModel(path: string, options: LoadModelOptions = {}): Promise<Transformer> {
   const given = options.backend;
   const storage = options.weightStorage ?? 'auto';
-  const { args, reader } = await openCheckpoint(path, options, (args, dtypeOf) => {
-    if (typeof given === 'object') checkModelFits(args, storage, given, dtypeOf);
+  const { args, reader, source } = await openCheckpoint(path, options, (args, source, dtypeOf) => {
+    if (typeof given === 'object') {
+      checkModelFits(args, storage, given, { source, ...(dtypeOf ? { checkpointDType: dtypeOf } : {}) });
+    }
   });
   let backend: Backend;
   try {
@@ -37,9 +40,9 @@ export async function loadModel(path: string, options: LoadModelOptions = {}): P
     throw error;
   }
   try {
-    const dtypes = new Map(reader.tensors.map((t) => [t.name, t.dtype]));
-    checkModelFits(args, storage, backend, (name) => dtypes.get(name));
+    // loadWeights checks the fit again with the checkpoint's dtypes before allocating anything.
     const weights = await loadWeights(reader, args, backend, {
+      source,
       storage,
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });

@@ -1,19 +1,26 @@
 import {
   type Backend,
+  BLOCK_FORMATS,
+  type BlockDType,
   bf16ToF16,
   bf16ToF32,
-  dequantizeQ8_0,
+  blockElements,
+  byteSize,
+  dequantizeExact,
   f16ToF32,
   firstNonFinite,
   fromArray,
   fromBytes,
-  q8_0ScalesOffset,
+  isBlockDType,
   type Tensor,
   type WeightDType,
 } from '@llama-ts/kernels';
 import type { ModelArgs } from './args.js';
 import type { CheckpointReader, CheckpointTensor, TensorDType } from './checkpoint/types.js';
 import { ModelError } from './errors.js';
+import { checkModelFits } from './footprint.js';
+import { expectedShapes, LAYER_TENSORS } from './shapes.js';
+import { storedDType, type WeightStorage } from './weight-storage.js';
 
 export interface LayerWeights {
   attentionNorm: Tensor;
@@ -34,57 +41,11 @@ export interface LlamaWeights {
   output: Tensor;
 }
 
-/**
- * How matrices are stored on the device. 'auto' keeps f32, f16 and q8_0 as they are and stores bf16
- * as f16 (exact for every value in f16's normal range; half the memory of f32). Norm weights are
- * always f32.
- */
-export type WeightStorage = 'auto' | WeightDType;
-
 export interface LoadProgress {
   loadedBytes: number;
   totalBytes: number;
   /** The tensor just uploaded. */
   tensor: string;
-}
-
-const LAYER_TENSORS = {
-  attentionNorm: 'attention_norm.weight',
-  wq: 'attention.wq.weight',
-  wk: 'attention.wk.weight',
-  wv: 'attention.wv.weight',
-  wo: 'attention.wo.weight',
-  ffnNorm: 'ffn_norm.weight',
-  w1: 'feed_forward.w1.weight',
-  w2: 'feed_forward.w2.weight',
-  w3: 'feed_forward.w3.weight',
-} as const satisfies Record<keyof LayerWeights, string>;
-
-/** Every tensor a checkpoint of these args must hold, by Meta name, with its shape. */
-export function expectedShapes(args: ModelArgs): Map<string, number[]> {
-  const { dim, nHeads, nKvHeads, headDim, ffnHiddenDim, vocabSize } = args;
-  const shapes = new Map<string, number[]>([
-    ['tok_embeddings.weight', [vocabSize, dim]],
-    ['norm.weight', [dim]],
-    ['output.weight', [vocabSize, dim]],
-  ]);
-  const layer: Record<keyof LayerWeights, number[]> = {
-    attentionNorm: [dim],
-    wq: [nHeads * headDim, dim],
-    wk: [nKvHeads * headDim, dim],
-    wv: [nKvHeads * headDim, dim],
-    wo: [dim, nHeads * headDim],
-    ffnNorm: [dim],
-    w1: [ffnHiddenDim, dim],
-    w2: [dim, ffnHiddenDim],
-    w3: [ffnHiddenDim, dim],
-  };
-  for (let i = 0; i < args.nLayers; i++) {
-    for (const [key, suffix] of Object.entries(LAYER_TENSORS)) {
-      shapes.set(`layers.${i}.${suffix}`, layer[key as keyof LayerWeights]);
-    }
-  }
-  return shapes;
 }
 
 const fmt = (shape: readonly number[]) => `[${shape.join(', ')}]`;
@@ -117,63 +78,77 @@ export function checkTensors(
   return found;
 }
 
-/**
- * The dtype a tensor is stored as on the device, given its dtype in the checkpoint; before the
- * checkpoint is opened (`checkpointDType` undefined), 'auto' counts f16, the least it stores.
- */
-export function storedDType(
-  name: string,
-  checkpointDType: TensorDType | undefined,
-  storage: WeightStorage,
-): WeightDType {
-  if (name.endsWith('norm.weight')) return 'f32';
-  if (storage !== 'auto') return storage;
-  return checkpointDType === 'f32' || checkpointDType === 'q8_0' ? checkpointDType : 'f16';
-}
-
 /** Half-precision words of a byte array (copied only when it is not 2-byte aligned). */
 function halfWords(bytes: Uint8Array): Uint16Array {
   const aligned = bytes.byteOffset % 2 === 0 ? bytes : bytes.slice();
   return new Uint16Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 2);
 }
 
-function elementCount(tensor: CheckpointTensor<TensorDType>): number {
-  return tensor.shape.reduce((a, b) => a * b, 1);
-}
+const elementCount = (tensor: CheckpointTensor<TensorDType>) => tensor.shape.reduce((a, b) => a * b, 1);
 
 function asFloat32(tensor: CheckpointTensor<TensorDType>, bytes: Uint8Array): Float32Array {
-  if (tensor.dtype === 'q8_0') return dequantizeQ8_0(bytes, elementCount(tensor));
+  if (isBlockDType(tensor.dtype)) return new Float32Array(dequantizeExact(tensor.dtype, bytes, elementCount(tensor)));
   if (tensor.dtype === 'f16') return f16ToF32(halfWords(bytes));
   if (tensor.dtype === 'bf16') return bf16ToF32(halfWords(bytes));
   const aligned = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
   return new Float32Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 4);
 }
 
-/** Throws naming the tensor when a value (for q8_0: a block's scale) is NaN or infinite. */
-function checkFinite(tensor: CheckpointTensor<TensorDType>, bytes: Uint8Array): void {
-  if (tensor.dtype === 'q8_0') {
-    const scales = bytes.subarray(q8_0ScalesOffset(elementCount(tensor)));
-    const bad = firstNonFinite('f16', scales);
-    if (bad >= 0) {
-      throw new ModelError(
-        `tensor ${tensor.name} in ${tensor.source}: the scale of q8_0 block ${bad} is ${f16ToF32(halfWords(scales))[bad]}; a weight must be finite`,
-      );
-    }
-    return;
-  }
-  const bad = firstNonFinite(tensor.dtype, bytes);
+/**
+ * A block tensor's (GGUF's q8_0...) non-finite value: every block format keeps its f16 scales (d;
+ * d and m; d and dmin) in its last storage plane, and a block's values are finite when they are.
+ * Throws naming the tensor and the block.
+ */
+function checkBlockScales(tensor: CheckpointTensor<TensorDType>, dtype: BlockDType, bytes: Uint8Array): void {
+  const elements = elementCount(tensor);
+  const format = BLOCK_FORMATS[dtype];
+  const perBlock = (format.planes.at(-1)?.bytesPerBlock ?? 0) / 2;
+  const blocks = elements / format.blockElements;
+  const start = byteSize(dtype, elements) - Math.ceil((blocks * perBlock * 2) / 4) * 4;
+  const scales = bytes.subarray(start, start + blocks * perBlock * 2);
+  const bad = firstNonFinite('f16', scales);
   if (bad >= 0) {
-    const value = asFloat32(tensor, bytes)[bad];
     throw new ModelError(
-      `tensor ${tensor.name} in ${tensor.source} holds ${value} at element ${bad}; a weight must be finite`,
+      `tensor ${tensor.name} in ${tensor.source}: the scale of ${dtype} block ${Math.floor(bad / perBlock)} is ` +
+        `${f16ToF32(halfWords(scales))[bad]}; a weight must be finite`,
     );
   }
 }
 
 /**
+ * Magnitudes from which a value stored as `dtype` is no longer finite: f16 rounds 65520 and above
+ * to infinity (65504 is its largest finite value), and q8_0 keeps each block's scale max|x| / 127
+ * as an f16.
+ */
+const OVERFLOW_AT: Partial<Record<WeightDType, number>> = { f16: 65520, q8_0: 127 * 65520 };
+
+function firstOverflow(values: Float32Array, limit: number): number {
+  for (let i = 0; i < values.length; i++) if (Math.abs(values[i] as number) >= limit) return i;
+  return -1;
+}
+
+/**
+ * A finite weight that the storage type cannot hold is an error naming the tensor, the element and
+ * the type (rather than an infinity that decodes as token 0 with NaN log-probs). Keeping just that
+ * tensor in f32 is not an option: matmulSwiglu needs w1 and w3 in one type.
+ */
+function overflowError(
+  tensor: CheckpointTensor<TensorDType>,
+  index: number,
+  value: number,
+  dtype: WeightDType,
+): ModelError {
+  const why = dtype === 'q8_0' ? "q8_0's per-block f16 scale overflows" : "f16's largest finite value is 65504";
+  return new ModelError(
+    `tensor ${tensor.name} in ${tensor.source} holds ${value} at element ${index}, which ${dtype} storage cannot ` +
+      `hold (${why}); load it with weightStorage 'f32' (llama-ts: --weight-storage f32)`,
+  );
+}
+
+/**
  * Reads, checks and uploads one tensor. The common cases avoid an f32 copy of the tensor (which
- * would double peak memory): f32, f16 and q8_0 go up as they are, bf16 is narrowed word by word to
- * f16.
+ * would double peak memory): f32, f16 and a GGUF's block formats go up as they are, bf16 is
+ * narrowed word by word to f16.
  */
 async function upload(tensor: CheckpointTensor<TensorDType>, backend: Backend, dtype: WeightDType): Promise<Tensor> {
   const bytes = await tensor.read();
@@ -182,20 +157,40 @@ async function upload(tensor: CheckpointTensor<TensorDType>, backend: Backend, d
       `tensor ${tensor.name} in ${tensor.source}: read ${bytes.byteLength} bytes, expected ${tensor.byteLength}`,
     );
   }
-  checkFinite(tensor, bytes);
-  if (dtype === 'q8_0' && (tensor.shape.at(-1) ?? 0) % 32 !== 0) {
+  if (isBlockDType(tensor.dtype)) checkBlockScales(tensor, tensor.dtype, bytes);
+  else {
+    const bad = firstNonFinite(tensor.dtype, bytes);
+    if (bad >= 0) {
+      const value = asFloat32(tensor, bytes)[bad];
+      throw new ModelError(
+        `tensor ${tensor.name} in ${tensor.source} holds ${value} at element ${bad}; a weight must be finite`,
+      );
+    }
+  }
+  const block = blockElements(dtype);
+  if ((tensor.shape.at(-1) ?? 0) % block !== 0) {
     throw new ModelError(
-      `tensor ${tensor.name}: q8_0 storage needs rows whose length is a multiple of 32, got ${fmt(tensor.shape)}`,
+      `tensor ${tensor.name}: ${dtype} storage needs rows whose length is a multiple of ${block}, got ${fmt(tensor.shape)}`,
     );
   }
-  if (dtype === tensor.dtype && (dtype !== 'f16' || bytes.byteLength % 4 === 0)) {
+  if (dtype === tensor.dtype && (dtype === 'f32' || bytes.byteLength % 4 === 0)) {
     return fromBytes(backend, bytes, tensor.shape, dtype);
   }
   if (dtype === 'f16' && tensor.dtype === 'bf16') {
-    const narrowed = bf16ToF16(halfWords(bytes));
+    const words = halfWords(bytes);
+    const narrowed = bf16ToF16(words);
+    // The conversion's result is checked: a bf16 above f16's range has become infinite.
+    const overflow = firstNonFinite('f16', new Uint8Array(narrowed.buffer));
+    if (overflow >= 0) throw overflowError(tensor, overflow, bf16ToF32(words)[overflow] as number, dtype);
     if (narrowed.byteLength % 4 === 0) return fromBytes(backend, new Uint8Array(narrowed.buffer), tensor.shape, 'f16');
   }
-  return fromArray(backend, asFloat32(tensor, bytes), tensor.shape, dtype);
+  const values = asFloat32(tensor, bytes);
+  const limit = dtype === tensor.dtype ? undefined : OVERFLOW_AT[dtype];
+  if (limit !== undefined) {
+    const overflow = firstOverflow(values, limit);
+    if (overflow >= 0) throw overflowError(tensor, overflow, values[overflow] as number, dtype);
+  }
+  return fromArray(backend, values, tensor.shape, dtype);
 }
 
 /**
@@ -206,10 +201,22 @@ export async function loadWeights(
   reader: CheckpointReader<TensorDType>,
   args: ModelArgs,
   backend: Backend,
-  options: { storage?: WeightStorage; onProgress?: (progress: LoadProgress) => void } = {},
+  options: {
+    storage?: WeightStorage;
+    onProgress?: (progress: LoadProgress) => void;
+    /** Names the parameters' file in errors (default: "the model's parameters"). */
+    source?: string;
+  } = {},
 ): Promise<LlamaWeights> {
-  const tensors = checkTensors(reader, args);
   const storage = options.storage ?? 'auto';
+  // Before anything is built from the sizes (even the list of expected tensors), with the
+  // checkpoint's own dtypes ('auto' keeps f32 as f32).
+  const dtypes = new Map(reader.tensors.map((t) => [t.name, t.dtype]));
+  checkModelFits(args, storage, backend, {
+    ...(options.source ? { source: options.source } : {}),
+    checkpointDType: (name) => dtypes.get(name),
+  });
+  const tensors = checkTensors(reader, args);
   const totalBytes = reader.tensors.reduce((sum, t) => sum + t.byteLength, 0);
   let loadedBytes = 0;
   const uploaded: Tensor[] = [];

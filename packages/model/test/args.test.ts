@@ -78,6 +78,11 @@ describe('argsFromMetaParams', () => {
     [{ ...llama3_8b, vocab_size: -1 }, 'params.json: field "vocab_size" must be at least 1, got -1'],
     [{ ...llama3_8b, ffn_dim_multiplier: '1.3' }, 'params.json: field "ffn_dim_multiplier" must be a number or null'],
     [[], 'params.json: expected a JSON object'],
+    [{ ...llama3_8b, norm_eps: 0 }, 'params.json: field "norm_eps" must be a number greater than 0, got 0'],
+    [{ ...llama3_8b, norm_eps: -1e-5 }, 'params.json: field "norm_eps" must be a number greater than 0, got -0.00001'],
+    [{ ...llama3_8b, rope_theta: 0 }, 'params.json: field "rope_theta" must be a number greater than 0, got 0'],
+    [{ ...llama3_8b, rope_theta: -500000 }, 'params.json: field "rope_theta" must be a number greater than 0'],
+    [{ ...llama3_8b, ffn_dim_multiplier: -1.3 }, 'params.json: field "ffn_dim_multiplier" must be a number or null'],
   ])('names the field at fault (%#)', (params, message) => {
     expect(() => argsFromMetaParams(params)).toThrow(ModelError);
     expect(() => argsFromMetaParams(params)).toThrow(message);

@@ -2,9 +2,10 @@
 // with one line naming its size, the limit and what to do, before any checkpoint file is opened:
 // these folders hold only a params.json.
 import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { type Backend, createBackend } from '@llama-ts/kernels';
+import { readSharedJson } from '@llama-ts/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { argsFromMetaParams, loadModel, ModelError, modelFootprint } from '../src/index.js';
 
@@ -63,7 +64,7 @@ describe('a model too big for the wasm backend', () => {
     const load = loadModel(dir, { backend: wasm, maxSeqLen: 1024 });
     await expect(load).rejects.toThrow(ModelError);
     await expect(loadModel(dir, { backend: wasm, maxSeqLen: 1024 })).rejects.toThrow(
-      /^the model needs 6\.9\d GiB \(weights 6\.7\d GiB at least f16, KV cache 0\.22 GiB for 1 × 1024 positions, activations 0\.00 GiB\) but the wasm backend holds at most 4\.00 GiB; store the weights as q8_0 \(--weight-storage q8_0\), or use the webgpu backend$/,
+      /^.*params-only-\w+\/params\.json: the model needs 6\.9\d GiB \(weights 6\.7\d GiB at least f16, KV cache 224\.0 MiB for 1 × 1024 positions, activations 1\.\d MiB\) but the wasm backend holds at most 4\.00 GiB; store the weights as q8_0 \(--weight-storage q8_0\), or use the webgpu backend$/,
     );
   });
 
@@ -77,7 +78,7 @@ describe('a model too big for the wasm backend', () => {
   it('suggests only what would help: webgpu for 8B, a shorter context for a huge KV cache', async () => {
     const dir = await paramsOnly(LLAMA_8B);
     await expect(loadModel(dir, { backend: wasm, maxSeqLen: 2048, weightStorage: 'q8_0' })).rejects.toThrow(
-      /needs 8\.45 GiB \(weights 7\.95 GiB q8_0, .*at most 4\.00 GiB; use the webgpu backend$/,
+      /needs 8\.45 GiB \(weights 7\.95 GiB q8_0, .*at most 4\.00 GiB; n_layers 32 × dim 4096 \(ffn 14336\) make 7\.95 GiB of weights even as q8_0; use the webgpu backend$/,
     );
     const small = await paramsOnly({ ...LLAMA_3B, n_layers: 4 });
     await expect(loadModel(small, { backend: wasm, maxSeqLen: 131072, weightStorage: 'q8_0' })).rejects.toThrow(
@@ -85,8 +86,20 @@ describe('a model too big for the wasm backend', () => {
     );
   });
 
-  it('is no concern of a backend without a fixed limit (cpu)', async () => {
+  it("names a Hugging Face config.json's own fields, before the safetensors are looked for", async () => {
+    const dir = await mkdtemp(join(scratch, 'config-only-'));
+    const config = readSharedJson<object>('golden', 'tiny-hf-f16', 'config.json');
+    await writeFile(join(dir, 'config.json'), JSON.stringify({ ...config, num_hidden_layers: 1e9 }));
+    await expect(loadModel(dir, { backend: wasm, maxSeqLen: 32 })).rejects.toThrow(
+      /^.*config-only-\w+\/config\.json: the model needs [\d.]+ TiB .* but the wasm backend holds at most 4\.00 GiB; num_hidden_layers 1000000000 × hidden_size 96 \(intermediate_size 288\) make [\d.]+ TiB of weights even as q8_0; use the webgpu backend$/,
+    );
+  });
+
+  it("is held on the cpu backend against this machine's memory, not 4 GiB", async () => {
     const dir = await paramsOnly(LLAMA_8B);
-    await expect(loadModel(dir, { backend: cpu, maxSeqLen: 2048 })).rejects.toThrow(/no consolidated\.NN\.pth/);
+    const load = loadModel(dir, { backend: cpu, maxSeqLen: 2048 });
+    const need = modelFootprint(argsFromMetaParams(LLAMA_8B, { maxSeqLen: 2048 }), 'auto').totalBytes;
+    if (need <= totalmem()) await expect(load).rejects.toThrow(/no consolidated\.NN\.pth/);
+    else await expect(load).rejects.toThrow(/but this machine's memory holds at most [\d.]+ GiB$/);
   });
 });

@@ -169,6 +169,51 @@ describe('broken checkpoints', () => {
     );
   });
 
+  it('refuses a finite bf16 weight that f16 (the default for bf16) or q8_0 cannot hold, naming tensor, element and type', async () => {
+    const withValue = (bits: [number, number]) =>
+      golden.map((t) => {
+        if (t.name !== 'layers.0.feed_forward.w1.weight') return t;
+        const data = t.data.slice();
+        data.set(bits, 2 * 5); // little-endian bf16 bits at element 5
+        return { ...t, data };
+      });
+    const big = await checkpoint('f16-overflow', withValue([0x80, 0x47])); // 65536: above f16's 65504
+    await expect(loadModel(big, { backend, maxSeqLen: 32 })).rejects.toThrow(
+      /^tensor layers\.0\.feed_forward\.w1\.weight in .*consolidated\.00\.pth holds 65536 at element 5, which f16 storage cannot hold \(f16's largest finite value is 65504\); load it with weightStorage 'f32'/,
+    );
+    const model = await loadModel(big, { backend, maxSeqLen: 32, weightStorage: 'f32' });
+    const logits = await model.forward([prompt], 0);
+    model.dispose();
+    expect(logits.every(Number.isFinite)).toBe(true);
+    const huge = await checkpoint('q8-overflow', withValue([0x80, 0x4b])); // 2^24: q8_0's f16 scale overflows
+    await expect(loadModel(huge, { backend, maxSeqLen: 32, weightStorage: 'q8_0' })).rejects.toThrow(
+      /holds 16777216 at element 5, which q8_0 storage cannot hold/,
+    );
+  });
+
+  it('checks absurd sizes against the memory they would need before allocating anything', async () => {
+    const layers = await checkpoint('layers', golden, { ...params, n_layers: 1e9 });
+    await expect(loadModel(layers, { backend, maxSeqLen: 32 })).rejects.toThrow(
+      /^.*params\.json: the model needs [\d.]+ TiB \(weights [\d.]+ TiB at least f16, .*\) but this machine's memory holds at most [\d.]+ GiB; n_layers 1000000000 × dim 64 \(ffn \d+\) make [\d.]+ TiB of weights even as q8_0$/,
+    );
+    const vocab = await checkpoint('vocab', golden, { ...params, vocab_size: 1e12 });
+    await expect(loadModel(vocab, { backend, maxSeqLen: 32 })).rejects.toThrow(
+      /params\.json: the model needs .*; vocab_size 1000000000000 \(with dim 64\) makes [\d.]+ TiB of weights/,
+    );
+    const dim = await checkpoint('dim', golden, { ...params, dim: 2 ** 40 });
+    await expect(loadModel(dim, { backend, maxSeqLen: 32 })).rejects.toThrow(
+      /params\.json: the model needs .*; n_layers 2 × dim 1099511627776 \(ffn \d+\) make/,
+    );
+    for (const sizes of [{ maxSeqLen: 1e12 }, { maxSeqLen: 32, maxBatchSize: 1e12 }]) {
+      await expect(loadModel(goldenDir, { backend, ...sizes })).rejects.toThrow(
+        /params\.json: the model needs [\d.]+ [PT]iB .*; a KV cache of maxSeqLen \d+ \(max_seq_len or --max-seq-len\) × maxBatchSize \d+ \(--max-batch-size\) positions alone needs [\d.]+ [PT]iB .*; use a smaller --max-seq-len or --max-batch-size$/,
+      );
+    }
+    const wasm = { kind: 'wasm', capacityBytes: 2 ** 32 } as const;
+    const { memoryLimit } = await import('../src/footprint.js');
+    expect(memoryLimit(wasm)).toEqual({ bytes: 2 ** 32, what: 'the wasm backend' });
+  });
+
   it('names a truncated file', async () => {
     const dir = await mkdtemp(join(scratch, 'truncated-'));
     await writeFile(join(dir, 'params.json'), JSON.stringify(params));

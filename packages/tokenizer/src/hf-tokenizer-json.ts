@@ -1,20 +1,19 @@
 import type { BPEVocabulary } from './bpe-vocabulary.js';
-import { describeValue, TokenizerError } from './errors.js';
+import { describeValue, TokenizerError, UnsupportedTokenizerError } from './errors.js';
 import { LLAMA3_PATTERN } from './tokenizer.js';
 
 /**
  * Hugging Face's `tokenizer.json` (the tokenizers library's format) for a byte-level BPE with Llama
  * 3's pre-tokenizer, as a BPEVocabulary: `model.vocab` and `added_tokens` give every id's token (the
  * added ones are special), `model.merges` the merges. A different model type or pre-tokenizer regex
- * is refused: its ids would not be Llama 3's.
+ * is refused with an UnsupportedTokenizerError (its ids would not be Llama 3's; callers that can go on
+ * token ids catch it); malformed fields of a Llama 3 file are a TokenizerError.
  */
 export function vocabularyFromHFTokenizerJSON(json: unknown, source: string): BPEVocabulary {
   const root = json as { model?: Record<string, unknown>; added_tokens?: unknown; pre_tokenizer?: unknown };
   const model = root?.model;
   if (typeof model !== 'object' || model === null || model.type !== 'BPE') {
-    throw new TokenizerError(
-      `${source}: field "model.type" is ${describeValue(model?.type)}; expected "BPE" (a byte-level BPE such as Llama 3's)`,
-    );
+    throw notLlama3(source, `field "model.type" is ${describeValue(model?.type)}, not "BPE"`);
   }
   checkLlama3PreTokenizer(root.pre_tokenizer, source);
   const vocab = model.vocab;
@@ -53,6 +52,15 @@ export function vocabularyFromHFTokenizerJSON(json: unknown, source: string): BP
   return { tokens, specialIds, merges, source };
 }
 
+/** A tokenizer.json that is not Llama 3's byte-level BPE: why, and what to give instead. */
+function notLlama3(source: string, why: string): UnsupportedTokenizerError {
+  return new UnsupportedTokenizerError(
+    `${source} is a Hugging Face tokenizers file (transformers' tokenizer.json), which llama-ts does not read yet; ` +
+      `${why} (only Llama 3's byte-level BPE tokenizer.json is read): ` +
+      "use the model's tiktoken tokenizer.model instead (llama-ts: --tokenizer <download>/original/tokenizer.model), or give token ids (--prompt-tokens)",
+  );
+}
+
 /** The pre-tokenizer must split with Llama 3's regex (a Split inside a Sequence, with ByteLevel). */
 function checkLlama3PreTokenizer(preTokenizer: unknown, source: string): void {
   const steps: unknown[] = [];
@@ -67,8 +75,6 @@ function checkLlama3PreTokenizer(preTokenizer: unknown, source: string): void {
     | { pattern?: { Regex?: unknown } }
     | undefined;
   if (split?.pattern?.Regex !== LLAMA3_PATTERN) {
-    throw new TokenizerError(
-      `${source}: the pre-tokenizer does not split with Llama 3's regex; only Llama 3's byte-level BPE tokenizer.json is supported`,
-    );
+    throw notLlama3(source, "the pre-tokenizer does not split with Llama 3's regex");
   }
 }

@@ -1,15 +1,8 @@
-export { type BPEVocabulary, byteLevelVocabularyFromRanks } from './bpe-vocabulary.js';
-export { byteLevelDecode, byteLevelEncode } from './byte-level.js';
-export { CharTokenizer, type CharTokenizerJSON } from './char-tokenizer.js';
-export { ChatFormat, type Dialog, type Message, ROLES, type Role } from './chat-format.js';
-export { TokenizerError } from './errors.js';
-export { vocabularyFromHFTokenizerJSON } from './hf-tokenizer-json.js';
-export { SPECIAL_TOKEN_NAMES } from './special-tokens.js';
-export type { StreamDecoder } from './stream-decoder.js';
-export {
-  type FromRanksOptions,
-  LLAMA3_PATTERN,
-  type LlamaEncodeOptions,
-  Tokenizer,
-} from './tokenizer.js';
-export type { EncodeOptions, TextTokenizer } from './types.js';
+// The browser-safe core entry. Bundlers need tiktoken's `.wasm` imported statically, so it is here
+// (the Node entry, node.ts, loads tiktoken only when a Llama 3 tokenizer is first made).
+import { Tiktoken } from 'tiktoken';
+import { setTiktokenProvider } from './tiktoken-core.js';
+
+setTiktokenProvider(() => Tiktoken);
+
+export * from './exports.js';

@@ -10,12 +10,26 @@ import { TokenizerError } from './errors.js';
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const RANK = /^\d+$/;
 
+const BASE64_DIGITS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+/** Whether a (valid) base64 string leaves its final group's spare bits zero, as encoders write it. */
+function isCanonicalBase64(token: string): boolean {
+  const padding = token.endsWith('==') ? 2 : token.endsWith('=') ? 1 : 0;
+  if (padding === 0) return true;
+  const last = BASE64_DIGITS.indexOf(token[token.length - padding - 1] as string);
+  return (last & (padding === 2 ? 0xf : 0x3)) === 0;
+}
+
 export function validateRanksFile(contents: string, source: string): number {
   if (typeof contents !== 'string') {
     throw new TokenizerError(`${source}: expected the text of a tiktoken BPE rank file, got ${typeof contents}`);
   }
   const lines = contents.split('\n');
-  const seenTokens = new Set<string>();
+  /** Each token (its base64) and its line. */
+  const seenTokens = new Map<string, number>();
+  /** Tokens whose base64 sets spare bits (another spelling of some bytes), checked at the end. */
+  const nonCanonical: { token: string; line: number }[] = [];
+  const singleBytes = new Uint8Array(256);
   const seenRanks = new Set<number>();
   let maxRank = -1;
   let maxRankLine = 0;
@@ -38,8 +52,12 @@ export function validateRanksFile(contents: string, source: string): number {
     }
     const rank = Number(rankText);
     if (seenTokens.has(token)) throw new TokenizerError(`${where}: token ${token} appears twice`);
+    // Base64 ignores a final group's spare bits, so "IR==" is "!" as "IQ==" is: such spellings are
+    // compared by their bytes at the end (canonical ones are equal bytes only when equal text).
+    if (!isCanonicalBase64(token)) nonCanonical.push({ token, line: index + 1 });
+    else if (token.length === 4 && token.endsWith('==')) singleBytes[atob(token).charCodeAt(0)] = 1;
     if (seenRanks.has(rank)) throw new TokenizerError(`${where}: rank ${rank} appears twice`);
-    seenTokens.add(token);
+    seenTokens.set(token, index + 1);
     seenRanks.add(rank);
     if (rank > maxRank) {
       maxRank = rank;
@@ -52,6 +70,31 @@ export function validateRanksFile(contents: string, source: string): number {
     throw new TokenizerError(
       `${source}, line ${maxRankLine}: rank ${maxRank} leaves gaps; the ${count} ranks must be exactly 0..${count - 1} ` +
         'because the special tokens are numbered right after them',
+    );
+  }
+  for (const { token, line } of nonCanonical) {
+    const bytes = atob(token);
+    const canonical = btoa(bytes);
+    const earlier =
+      seenTokens.get(canonical) ??
+      nonCanonical.find((other) => other.token !== token && atob(other.token) === bytes)?.line;
+    if (earlier !== undefined) {
+      const [first, second] = [earlier, line].sort((a, b) => a - b);
+      throw new TokenizerError(
+        `${source}, line ${second}: its token is the same bytes as line ${first}'s, written in another base64 (${canonical}); each token's bytes must appear once`,
+      );
+    }
+    if (bytes.length === 1) singleBytes[bytes.charCodeAt(0)] = 1;
+  }
+  // tiktoken's byte-pair encoder starts from single bytes and aborts (WASM "unreachable") on text
+  // holding a byte that is not a token of its own.
+  const missing: number[] = [];
+  for (let byte = 0; byte < 256; byte++) if (!singleBytes[byte]) missing.push(byte);
+  if (missing.length > 0) {
+    const shown = missing.slice(0, 8).map((byte) => `0x${byte.toString(16).padStart(2, '0')}`);
+    throw new TokenizerError(
+      `${source}: ${missing.length} of the 256 single bytes are not tokens (${shown.join(', ')}${missing.length > 8 ? ', ...' : ''}); ` +
+        'a BPE rank file must give every byte a rank of its own',
     );
   }
   return count;

@@ -1,10 +1,11 @@
-import { Tiktoken } from 'tiktoken';
+import type { Tiktoken } from 'tiktoken';
 import { type BPEVocabulary, type TiktokenParts, tiktokenPartsFromVocabulary } from './bpe-vocabulary.js';
 import { describeValue as describe, TokenizerError } from './errors.js';
 import { advanceCodePoints, splitWhitespaceRuns } from './python-text.js';
 import { validateRanksFile } from './ranks-file.js';
 import { BEGIN_OF_TEXT, END_OF_TEXT, EOT_ID, SPECIAL_TOKEN_NAMES } from './special-tokens.js';
 import { createStreamDecoder, type StreamDecoder } from './stream-decoder.js';
+import { tiktokenClass } from './tiktoken-core.js';
 import type { EncodeOptions, TextTokenizer } from './types.js';
 
 /** The reference's `pat_str`, handed to tiktoken's Rust regex engine unchanged. */
@@ -74,7 +75,8 @@ export class Tokenizer implements TextTokenizer {
     const source = options.source ?? 'tokenizer ranks';
     const numBaseTokens = validateRanksFile(contents, source);
     const specialTokens = new Map(SPECIAL_TOKEN_NAMES.map((name, i) => [name, numBaseTokens + i]));
-    const core = new Tiktoken(contents, Object.fromEntries(specialTokens), LLAMA3_PATTERN);
+    const TiktokenCore = tiktokenClass();
+    const core = new TiktokenCore(contents, Object.fromEntries(specialTokens), LLAMA3_PATTERN);
     const id = (name: string) => specialTokens.get(name) as number;
     const [bosId, eosId, eotId] = [id(BEGIN_OF_TEXT), id(END_OF_TEXT), id(EOT_ID)];
     return new Tokenizer(core, {
@@ -95,7 +97,8 @@ export class Tokenizer implements TextTokenizer {
    */
   static fromBPEVocabulary(vocabulary: BPEVocabulary): Tokenizer {
     const { ranks, ...parts } = tiktokenPartsFromVocabulary(vocabulary);
-    const core = new Tiktoken(ranks, Object.fromEntries(parts.specialTokens), LLAMA3_PATTERN);
+    const TiktokenCore = tiktokenClass();
+    const core = new TiktokenCore(ranks, Object.fromEntries(parts.specialTokens), LLAMA3_PATTERN);
     return new Tokenizer(core, parts);
   }
 

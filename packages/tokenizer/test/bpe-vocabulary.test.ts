@@ -7,6 +7,7 @@ import {
   byteLevelEncode,
   Tokenizer,
   TokenizerError,
+  UnsupportedTokenizerError,
   vocabularyFromHFTokenizerJSON,
 } from '../src/index.js';
 import { llama3ByteLevelVocabulary, llama3HFTokenizerJSON, llama3TokenizerFromVocabulary } from './fixtures.js';
@@ -90,8 +91,11 @@ describe('malformed vocabularies', () => {
   it('refuses a tokenizer.json that is not a BPE with Llama 3 pre-tokenizer', () => {
     const json = llama3HFTokenizerJSON() as { model: { type: string }; pre_tokenizer: unknown };
     expect(() => vocabularyFromHFTokenizerJSON({ ...json, model: { type: 'Unigram' } }, 'tokenizer.json')).toThrow(
-      /tokenizer\.json: field "model\.type" is "Unigram"/,
+      /tokenizer\.json is a Hugging Face tokenizers file .*; field "model\.type" is "Unigram", not "BPE"/,
     );
+    expect(() =>
+      vocabularyFromHFTokenizerJSON({ ...json, pre_tokenizer: { type: 'ByteLevel' } }, 'tokenizer.json'),
+    ).toThrow(UnsupportedTokenizerError);
     expect(() =>
       vocabularyFromHFTokenizerJSON({ ...json, pre_tokenizer: { type: 'ByteLevel' } }, 'tokenizer.json'),
     ).toThrow(/does not split with Llama 3's regex/);

@@ -31,6 +31,16 @@ describe('rank file validation', () => {
       /bad\.model, line 2: rank "one" is not a non-negative integer/,
     ],
     ['a repeated rank', 'IQ== 0\nIg== 0\n', /bad\.model, line 2: rank 0 appears twice/],
+    [
+      'a byte repeated under another base64',
+      `${byteRanks()}\nIR== 256\n`,
+      /^bad\.model, line 257: its token is the same bytes as line 34's, written in another base64 \(IQ==\)/,
+    ],
+    [
+      'missing byte tokens',
+      byteRanks().split('\n').slice(0, 200).join('\n'),
+      /^bad\.model: 56 of the 256 single bytes are not tokens \(0xc8, 0xc9, .*\); a BPE rank file must give every byte a rank of its own$/,
+    ],
     ['a repeated token', 'IQ== 0\nIQ== 1\n', /bad\.model, line 2: token IQ== appears twice/],
     ['ranks with gaps', 'IQ== 0\nIg== 5\n', /bad\.model, line 2: rank 5 leaves gaps/],
     ['an empty file', '\n\n', /bad\.model: the file contains no token ranks/],

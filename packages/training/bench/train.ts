@@ -3,12 +3,13 @@
  * on a batch of 12 × 64 random tokens (vocabulary 68), the global gradient norm (sumSquares, read
  * back once) and adamwStep on every parameter, as the training loop does it. Prints per backend
  * ms/step, tokens/s and the GFLOP/s this achieves (estimateTrainingFlops' count per token), beside
- * the kernels' own matmul GFLOP/s at the model's shapes; `--profile` adds the time per op (CPU only:
- * its ops run synchronously at dispatch, so the wall time around each dispatch is the op's).
+ * the kernels' own matmul GFLOP/s at the model's shapes; `--profile` adds the time per op (cpu and wasm:
+ * their ops run synchronously at dispatch, so the wall time around each dispatch is the op's).
  *
- * Run: pnpm --filter @llama-ts/training bench [-- --backend cpu|webgpu] [-- -n 5] [-- --profile]
+ * Run: pnpm --filter @llama-ts/training bench [-- --backend cpu|wasm|webgpu] [-- -n 5] [-- --profile]
  * [-- --preset seed003]
- * (the kernels come from @llama-ts/kernels' dist: rebuild it after changing a kernel).
+ * (tsx resolves the workspace packages to their src/ through the `source` export condition, so a
+ * changed kernel is measured without a rebuild).
  */
 import { type Backend, createBackend, fromArray, matmul, matmulGradInput, matmulGradWeight } from '@llama-ts/kernels';
 import {
@@ -27,7 +28,9 @@ const VOCAB = 68;
 const argv = process.argv.slice(2);
 const flag = (name: string) => argv.includes(name);
 const option = (name: string) => (flag(name) ? argv[argv.indexOf(name) + 1] : undefined);
-const backendKinds = option('--backend') ? [option('--backend') as 'cpu' | 'webgpu'] : (['cpu', 'webgpu'] as const);
+const backendKinds = option('--backend')
+  ? [option('--backend') as 'cpu' | 'wasm' | 'webgpu']
+  : (['cpu', 'wasm', 'webgpu'] as const);
 const steps = Number(option('-n') ?? 5);
 const profile = flag('--profile');
 if (!Number.isInteger(steps) || steps < 1) throw new RangeError(`-n must be a positive integer, got ${option('-n')}`);
@@ -172,7 +175,7 @@ for (const kind of backendKinds) {
     console.log(`${kind}: skipped (${error instanceof Error ? error.message : String(error)})`);
     continue;
   }
-  const times = profile && kind === 'cpu' ? instrument(backend) : undefined;
+  const times = profile && kind !== 'webgpu' ? instrument(backend) : undefined;
   const { samples, lastLoss, evalMs } = await trainingSteps(backend, times);
   // A copy, taken before the matmul measurements below dispatch more ops.
   const opTimes =

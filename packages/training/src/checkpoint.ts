@@ -14,7 +14,7 @@ import {
   readMetaParams,
   writeMetaCheckpoint,
 } from '@llama-ts/model';
-import { CharTokenizer, type CharTokenizerJSON } from '@llama-ts/tokenizer';
+import { CharTokenizer, type CharTokenizerJSON } from '@llama-ts/tokenizer/node';
 import { asTrainingError, asTrainingErrors, TrainingError } from './errors.js';
 import { numel, parameterSpecs } from './init.js';
 import { paramsPath, weightsPath } from './run-folder.js';

@@ -5,7 +5,7 @@
  * with next-token targets, y = data[i : i+seq].
  */
 
-import { CharTokenizer } from '@llama-ts/tokenizer';
+import { CharTokenizer } from '@llama-ts/tokenizer/node';
 import { TrainingError } from './errors.js';
 import type { TrainingRng } from './rng.js';
 

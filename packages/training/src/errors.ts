@@ -1,5 +1,5 @@
 import { ModelError } from '@llama-ts/model';
-import { TokenizerError } from '@llama-ts/tokenizer';
+import { TokenizerError } from '@llama-ts/tokenizer/node';
 
 /**
  * Bad options or inputs given to the training loop (a preset field out of range, an output folder

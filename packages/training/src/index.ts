@@ -49,7 +49,14 @@ export {
   writeTrainingState,
 } from './resume-state.js';
 export { type RngState, TrainingRng } from './rng.js';
-export { LOSS_CSV_FILE, LOSS_SVG_FILE, trainingStatePath } from './run-folder.js';
+export {
+  inspectOutputDir,
+  LOCK_FILE,
+  LOSS_CSV_FILE,
+  LOSS_SVG_FILE,
+  type OutputDirState,
+  trainingStatePath,
+} from './run-folder.js';
 export {
   type CosineScheduleOptions,
   constantLr,

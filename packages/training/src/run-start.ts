@@ -21,7 +21,14 @@ import {
   type SavedConfig,
   show,
 } from './run-config.js';
-import { charTokenizerPath, paramsPath, runFiles, trainingStatePath, weightsPath } from './run-folder.js';
+import {
+  charTokenizerPath,
+  inspectOutputDir,
+  paramsPath,
+  runFiles,
+  trainingStatePath,
+  weightsPath,
+} from './run-folder.js';
 
 export interface Start {
   values: Map<string, Float32Array>;
@@ -39,12 +46,7 @@ export async function freshStart(
   preset: TrainingPreset,
   overwrite: boolean,
 ): Promise<Start> {
-  const existing = [paramsPath(dir), weightsPath(dir), trainingStatePath(dir)].find((path) => existsSync(path));
-  if (existing && !overwrite) {
-    throw new TrainingError(
-      `outputDir ${dir} already holds a checkpoint (${existing}); resume to continue its run, overwrite to replace it, or choose another outputDir`,
-    );
-  }
+  await checkFreshFolder(dir, overwrite);
   // Stale files of an earlier run must not outlive it: a crash before the first checkpoint would
   // otherwise leave its resume state beside this run's loss log.
   await Promise.all(runFiles(dir).map((path) => rm(path, { force: true })));
@@ -64,6 +66,30 @@ export async function freshStart(
     tokensSeen: 0,
     elapsedSeconds: 0,
   };
+}
+
+/**
+ * A fresh run writes only into an empty folder or one holding a run of its own, and replaces that
+ * run only with `overwrite`. Any other non-empty folder is someone's data (a `loss.csv`, a
+ * `tokenizer.json` the run did not write) and needs `overwrite`; a Hugging Face checkpoint folder is
+ * refused even then, since a `params.json` beside its `config.json` would make it load as the new model.
+ */
+async function checkFreshFolder(dir: string, overwrite: boolean): Promise<void> {
+  const found = await inspectOutputDir(dir);
+  if (found.kind === 'hugging-face') {
+    throw new TrainingError(
+      `outputDir ${dir} holds a Hugging Face checkpoint (${found.entry}); a run there would make it load as another model: choose another outputDir`,
+    );
+  }
+  if (found.kind === 'empty' || overwrite) return;
+  if (found.kind === 'own-run') {
+    throw new TrainingError(
+      `outputDir ${dir} already holds a checkpoint (${trainingStatePath(dir)}); resume to continue its run, overwrite to replace it, or choose another outputDir`,
+    );
+  }
+  throw new TrainingError(
+    `outputDir ${dir} is not empty (${found.entries}) and holds no run of train(); overwrite to write the run's files over it, or choose another outputDir`,
+  );
 }
 
 /** The saved tokenizer's JSON, compared as it is (CharTokenizer.fromJSON would normalise it). */

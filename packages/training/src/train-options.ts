@@ -1,7 +1,7 @@
 /** What `train` takes and reports, and the checks its options get before a run starts. */
 
 import type { Backend } from '@llama-ts/kernels';
-import { CharTokenizer } from '@llama-ts/tokenizer';
+import { CharTokenizer } from '@llama-ts/tokenizer/node';
 import { prepareCorpus, splitTokens, type TrainingCorpus } from './data.js';
 import { TrainingError } from './errors.js';
 import type { LossLog } from './metrics.js';

@@ -25,9 +25,11 @@ import {
   type SavedConfig,
 } from './run-config.js';
 import { LOSS_CSV_FILE, LOSS_SVG_FILE } from './run-folder.js';
+import { lockRunFolder } from './run-lock.js';
 import { freshStart, resumeStart } from './run-start.js';
 import { learningRate } from './schedule.js';
 import { checkOptions, corpusOf, type TrainOptions, type TrainSummary } from './train-options.js';
+import { checkTrainingFits } from './training-budget.js';
 
 /** Lets timers and signal handlers run (Ctrl-C, a progress bar): CPU-backend reads resolve as microtasks. */
 function yieldToEventLoop(): Promise<void> {
@@ -42,7 +44,7 @@ function yieldToEventLoop(): Promise<void> {
 export async function train(options: TrainOptions): Promise<TrainSummary> {
   const started = performance.now();
   checkOptions(options);
-  const { backend, outputDir, signal } = options;
+  const { backend, outputDir } = options;
   const preset = resolvePreset(options.preset, {
     ...options.overrides,
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
@@ -50,7 +52,7 @@ export async function train(options: TrainOptions): Promise<TrainSummary> {
   const corpus = corpusOf(options.data);
   const { tokenizer } = corpus;
   const vocabSize = tokenizer.vocabSize;
-  const { seqLen, batchSize, steps } = preset;
+  const { seqLen, batchSize } = preset;
   for (const split of ['train', 'val'] as const) {
     const length = corpus.splits[split].length;
     if (batchStartCount(length, seqLen) < 1) {
@@ -61,6 +63,8 @@ export async function train(options: TrainOptions): Promise<TrainSummary> {
   }
   const params = normalizedParams(presetParams(preset, vocabSize));
   const args = presetArgs(preset, vocabSize);
+  // Before anything is allocated from the sizes (weights, batches, activations).
+  checkTrainingFits(preset, args, backend);
   const run: RunConfig = {
     preset: preset.name,
     params,
@@ -73,6 +77,29 @@ export async function train(options: TrainOptions): Promise<TrainSummary> {
     seed: preset.seed,
     data: { tokens: corpus.tokens.length, fingerprint: fingerprint([corpus.tokens]) },
   };
+  // One training per folder: the lock is taken before the folder is read or written.
+  const lock = await lockRunFolder(outputDir);
+  try {
+    return await trainLocked(options, { started, preset, corpus, params, args, run });
+  } finally {
+    await lock.release();
+  }
+}
+
+interface Prepared {
+  started: number;
+  preset: ReturnType<typeof resolvePreset>;
+  corpus: ReturnType<typeof corpusOf>;
+  params: ReturnType<typeof normalizedParams>;
+  args: ReturnType<typeof presetArgs>;
+  run: RunConfig;
+}
+
+async function trainLocked(options: TrainOptions, prepared: Prepared): Promise<TrainSummary> {
+  const { started, preset, corpus, params, args, run } = prepared;
+  const { backend, outputDir, signal } = options;
+  const { tokenizer } = corpus;
+  const { seqLen, batchSize, steps } = preset;
   const start = options.resume
     ? await resumeStart(outputDir, run, tokenizer, args, steps)
     : await freshStart(outputDir, args, preset, options.overwrite === true);
@@ -97,7 +124,7 @@ export async function train(options: TrainOptions): Promise<TrainSummary> {
     await options.onStart?.({
       preset,
       parameters: parameterCount(args),
-      vocabSize,
+      vocabSize: tokenizer.vocabSize,
       trainTokens: corpus.splits.train.length,
       valTokens: corpus.splits.val.length,
       startStep: start.step,

@@ -3,6 +3,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createBackend } from '@llama-ts/kernels';
 import { CharTokenizer } from '@llama-ts/tokenizer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -12,6 +13,7 @@ import {
   readTrainingState,
   TrainingError,
   TrainingRng,
+  train,
   writeCheckpoint,
 } from '../src/index.js';
 
@@ -34,6 +36,20 @@ describe('TrainingError', () => {
     expect(await trainingError(() => new TrainingRng(1.5))).toBe('TrainingRng: seed must be an integer, got 1.5');
     expect(await trainingError(() => LossLog.fromJSON('x'))).toBe('LossLog.fromJSON: expected an array of records');
     expect(await trainingError(() => getPreset('nope'))).toMatch(/^unknown training preset "nope"; known: /);
+  });
+
+  it('checks absurd sizes against the memory they would need before allocating anything', async () => {
+    const backend = await createBackend({ kind: 'cpu' });
+    const data = 'To be, or not to be, that is the question. '.repeat(40);
+    const run = (overrides: object) =>
+      trainingError(() => train({ backend, preset: 'default', overrides, data, outputDir: join(dir, 'absurd') }));
+    expect(await run({ batchSize: 1e9, steps: 1 })).toMatch(
+      /^batchSize 1000000000 × seqLen 128 needs about [\d.]+ PiB of activations \(beside [\d.]+ MiB of weights and optimiser state\) but this machine's memory holds at most [\d.]+ GiB$/,
+    );
+    expect(await run({ model: { n_layers: 1e9 }, steps: 1 })).toMatch(
+      /^model: n_layers 1000000000, dim 96 \(ffn 256, vocab \d+\) needs [\d.]+ PiB for the weights, gradients and Adam's moments but this machine's memory holds at most [\d.]+ GiB$/,
+    );
+    backend.destroy();
   });
 
   it('names the file of a folder without training state', async () => {

@@ -1,6 +1,7 @@
-import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import type { Llama } from '@llama-ts/generation';
+import { ModelError, readRegularText } from '@llama-ts/model';
 import type { Dialog } from '@llama-ts/tokenizer';
 import { Command } from 'commander';
 import { CliError, errorMessage, isUserError } from '../errors.js';
@@ -43,12 +44,12 @@ async function runChat(flags: ChatFlags): Promise<void> {
 async function readDialogs(path: string): Promise<Dialog[]> {
   let json: unknown;
   try {
-    json = JSON.parse(await readFile(path, 'utf8'));
+    if (!existsSync(path)) throw new CliError(`dialogs file ${path} does not exist`);
+    // A regular file only: a FIFO would block, a directory would be a bare EISDIR.
+    json = JSON.parse(await readRegularText(path, 'dialogs file'));
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new CliError(
-      code === 'ENOENT' ? `dialogs file ${path} does not exist` : `${path}: ${(error as Error).message}`,
-    );
+    if (error instanceof CliError || error instanceof ModelError) throw error;
+    throw new CliError(`${path}: ${(error as Error).message}`);
   }
   if (!Array.isArray(json) || json.length === 0 || !json.every(Array.isArray)) {
     throw new CliError(`${path}: expected a non-empty JSON array of dialogs (arrays of { role, content })`);

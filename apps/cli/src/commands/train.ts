@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { type BackendChoice, createBackend } from '@llama-ts/kernels';
-import { META_PARAMS_FILE } from '@llama-ts/model';
+import { META_PARAMS_FILE, ModelError, readRegularText } from '@llama-ts/model';
 import {
+  inspectOutputDir,
   LOSS_CSV_FILE,
   LOSS_SVG_FILE,
   type PresetOverrides,
@@ -84,10 +84,10 @@ async function readData(path: string | undefined): Promise<string> {
         `no --data given and ./${DEFAULT_DATA_FILE} does not exist: pass --data FILE (UTF-8 text; Tiny Shakespeare is at ${TINY_SHAKESPEARE_URL})`,
       );
     }
-    return readFile(DEFAULT_DATA_FILE, 'utf8');
+    return readRegularText(DEFAULT_DATA_FILE, '--data file');
   }
   if (!existsSync(path)) throw new CliError(`--data ${path} does not exist`);
-  return readFile(path, 'utf8');
+  return readRegularText(path, '--data file');
 }
 
 async function readPresetFile(path: string | undefined): Promise<PresetOverrides> {
@@ -95,8 +95,9 @@ async function readPresetFile(path: string | undefined): Promise<PresetOverrides
   if (!existsSync(path)) throw new CliError(`--preset-file ${path} does not exist`);
   let json: unknown;
   try {
-    json = JSON.parse(await readFile(path, 'utf8'));
+    json = JSON.parse(await readRegularText(path, '--preset-file'));
   } catch (error) {
+    if (error instanceof ModelError) throw error;
     throw new CliError(`--preset-file ${path}: ${(error as Error).message}`);
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
@@ -150,25 +151,36 @@ async function presetFromFlags(flags: TrainFlags): Promise<TrainingPreset> {
   });
 }
 
-/** The library names its options; here the two mistakes a command line makes get the flags' names. */
-function checkOutputDir(dir: string, flags: TrainFlags): void {
+/** The library names its options; here the mistakes a command line makes get the flags' names. */
+async function checkOutputDir(dir: string, flags: TrainFlags): Promise<void> {
   if (flags.resume && flags.overwrite) throw new CliError('give --resume or --overwrite, not both');
   if (flags.resume && !existsSync(trainingStatePath(dir))) {
     throw new CliError(
       `--resume: ${dir} holds no training state to continue; train without --resume to start a run there`,
     );
   }
-  if (!flags.resume && !flags.overwrite && existsSync(join(dir, META_PARAMS_FILE))) {
+  if (flags.resume) return;
+  const found = await inspectOutputDir(dir);
+  if (found.kind === 'hugging-face') {
+    throw new CliError(
+      `--out ${dir} holds a Hugging Face checkpoint (${found.entry}); training there would make it load as another model: choose another --out`,
+    );
+  }
+  if (flags.overwrite || found.kind === 'empty') return;
+  if (found.kind === 'own-run' || existsSync(join(dir, META_PARAMS_FILE))) {
     throw new CliError(
       `${dir} already holds a checkpoint: pass --resume to continue its run, --overwrite to replace it, or choose another --out`,
     );
   }
+  throw new CliError(
+    `--out ${dir} is not empty (${found.entries}) and holds no training run; pass --overwrite to write the run's files (${[META_PARAMS_FILE, 'consolidated.00.pth', 'tokenizer.json', LOSS_CSV_FILE, LOSS_SVG_FILE, 'resume/'].join(', ')}) over it, or choose another --out`,
+  );
 }
 
 async function runTrain(flags: TrainFlags): Promise<void> {
   const preset = await presetFromFlags(flags);
   const outputDir = resolve(flags.out ?? `train-${preset.name}`);
-  checkOutputDir(outputDir, flags);
+  await checkOutputDir(outputDir, flags);
   const text = await readData(flags.data);
   const backend = await createBackend({
     kind: flags.backend,
@@ -202,7 +214,7 @@ async function runTrain(flags: TrainFlags): Promise<void> {
       await out(
         `interrupted at step ${summary.steps}/${summary.preset.steps} (${losses} at step ${evaluated}); ${where}; continue with --resume\n`,
       );
-      process.exitCode = 130;
+      process.exitCode = interrupt.exitCode();
       return;
     }
     const speed = `${count(Math.round(summary.tokensPerSecond))} tok/s`;

@@ -1,5 +1,5 @@
 import type { StreamOptions } from '@llama-ts/generation';
-import { type Dialog, ROLES, type Role } from '@llama-ts/tokenizer';
+import { type Dialog, ROLES, type Role } from '@llama-ts/tokenizer/node';
 import { HttpError } from './http.js';
 
 /** What a completion or chat request asks for, checked. */

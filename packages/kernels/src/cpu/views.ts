@@ -1,4 +1,6 @@
-import { f16BitsToF32, Q8_0_BLOCK, q8_0ScalesOffset } from '../dtype.js';
+import { blockElements, f16BitsToF32, Q8_0_BLOCK, q8_0ScalesOffset } from '../dtype.js';
+import { dequantizeBlocks } from '../quant/dequantize.js';
+import { isBlockDType } from '../quant/layout.js';
 import type { Tensor } from '../tensor.js';
 
 /** CPU storage is one Uint8Array per tensor, over a 4-byte-aligned ArrayBuffer of its own. */
@@ -18,10 +20,19 @@ export function i32(t: Tensor): Int32Array {
 
 /**
  * Reads rows of a [rows, cols] weight of any weight dtype into an f32 buffer: the one place the
- * CPU backend knows the f16 and q8_0 layouts. f32 rows are returned as views, without a copy.
+ * CPU backend knows the f16 and q8_0 layouts (the 4-6-bit block formats are dequantised by
+ * quant/dequantize.ts, each value rounded to f32 once). f32 rows are returned as views, without a copy.
  */
 export function weightRowReader(t: Tensor, cols: number): (row: number, scratch: Float32Array) => Float32Array {
   const bytes = bytesOf(t);
+  const { dtype } = t;
+  if (isBlockDType(dtype) && dtype !== 'q8_0') {
+    const perRow = cols / blockElements(dtype);
+    return (row, scratch) => {
+      dequantizeBlocks(dtype, bytes, t.size, row * perRow, perRow, scratch);
+      return scratch;
+    };
+  }
   switch (t.dtype) {
     case 'f32': {
       const values = f32(t);

@@ -1,12 +1,13 @@
 import type { Backend } from '../backend.js';
 import { byteSize, type DType, numElements } from '../dtype.js';
 import { KernelError } from '../errors.js';
+import { formatBytes } from '../format-bytes.js';
 import type { OpInputs, OpName, OpOutputs, OpParams } from '../op-contract.js';
 import { OPS } from '../registry.js';
 import { Tensor } from '../tensor.js';
 import { CONTROL } from './control.js';
 import type { WasmOpContext } from './kernel.js';
-import { formatBytes, WasmMemory } from './memory.js';
+import { WasmMemory } from './memory.js';
 import { type KernelExport, kernelNames, loadKernelsModule } from './module.js';
 import { type SpawnWorker, ThreadPool } from './pool.js';
 
@@ -71,7 +72,10 @@ export class WasmBackend implements Backend {
     };
     this.#context = {
       ptr: (tensor) => this.#storage(tensor).ptr,
-      run: (kernel, args, work) => this.#pool.run(kernel, args, this.#threadsFor(work)),
+      run: (kernel, args, work, parts) => {
+        const threads = this.#threadsFor(work);
+        this.#pool.run(kernel, args, threads, threads === 1 ? 1 : parts);
+      },
       runSingle: (kernel, args) => this.#pool.run(kernel, args, 1),
       scratch,
       threadScratch: (bytesPerThread) => {

@@ -8,9 +8,13 @@ export interface WasmOpContext {
   ptr(tensor: Tensor): number;
   /**
    * Runs `kernel(tid, nthreads, ...args)` on as many threads as `work` justifies (about the number
-   * of elements read or written: small ops stay on the calling thread), and waits for it.
+   * of elements read or written: small ops stay on the calling thread), and waits for it. The
+   * kernel's `tid, nthreads` are parts of the work, not threads: `parts` of them (default: the
+   * threads used), each run once by whichever thread claims it. A kernel whose scratch is
+   * per-thread (threadScratch) must keep the default; one without may ask for more parts, so that a
+   * thread the OS holds up delays the op by one small part at most.
    */
-  run(kernel: KernelExport, args: readonly number[], work: number): void;
+  run(kernel: KernelExport, args: readonly number[], work: number, parts?: number): void;
   /** Runs `kernel` on the calling thread alone (a pass that is not split, e.g. a final sum). */
   runSingle(kernel: KernelExport, args: readonly number[]): void;
   /** A scratch region of `bytes` bytes for this dispatch, freed when the dispatch returns. */
@@ -35,5 +39,8 @@ export type WasmKernel<Name extends OpName> = (
   params: OpParams[Name],
 ) => void;
 
-/** The weight kind argument of the matmul-family kernels: 0 f32, 1 f16, 2 q8_0. */
-export const WEIGHT_DTYPE_CODE = { f32: 0, f16: 1, q8_0: 2 } as const;
+/**
+ * The weight kind argument of the matmul-family kernels: 0 f32, 1 f16, 2 q8_0, and the 4-6-bit
+ * block formats 4-8 (kernels/blocks.as.ts; 3 is matvecSwiglu's q8_0 against int8 activations).
+ */
+export const WEIGHT_DTYPE_CODE = { f32: 0, f16: 1, q8_0: 2, q4_0: 4, q4_1: 5, q4_k: 6, q5_k: 7, q6_k: 8 } as const;

@@ -1,4 +1,5 @@
 import { KernelError } from '../errors.js';
+import { formatBytes } from '../format-bytes.js';
 
 /** WebAssembly pages are 64 KiB; wasm32 addresses at most 65536 of them (4 GiB). */
 export const PAGE_BYTES = 65536;
@@ -130,10 +131,4 @@ function createMemory(initial: number, shared: boolean): { memory: WebAssembly.M
 
 function roundUp(n: number, to: number): number {
   return Math.ceil(n / to) * to;
-}
-
-export function formatBytes(bytes: number): string {
-  if (bytes >= 2 ** 30) return `${(bytes / 2 ** 30).toFixed(2)} GiB`;
-  if (bytes >= 2 ** 20) return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
-  return `${bytes} bytes`;
 }

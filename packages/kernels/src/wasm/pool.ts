@@ -109,24 +109,33 @@ export class ThreadPool {
     return new ThreadPool(instance, options.names, memory, control, workers);
   }
 
-  /** Calls `kernel(tid, nthreads, ...args)` on `nthreads` threads (1..threads) and waits for all of them. */
-  run(kernel: KernelExport, args: readonly number[], nthreads: number): void {
+  /**
+   * Calls `kernel(part, parts, ...args)` for every part 0..parts-1 (default: one part per thread)
+   * on up to `nthreads` threads (1..threads), and returns once all parts are done. Parts go to
+   * whichever thread claims them first (see control.ts), so a thread the OS holds up does not hold
+   * up the call; a kernel whose parts may not run one after the other on one thread (none: kernels
+   * share no state between parts) would not fit.
+   */
+  run(kernel: KernelExport, args: readonly number[], nthreads: number, parts?: number): void {
     if (this.#destroyed) throw new KernelError('wasm backend: used after destroy()');
     if (this.#dead !== undefined) throw this.#deadError();
     const index = this.#index.get(kernel);
     if (index === undefined) throw new KernelError(`wasm backend: no kernel export named ${kernel}`);
     const fn = this.#kernels[index] as (...args: number[]) => void;
     const active = Math.max(1, Math.min(this.threads, nthreads | 0));
+    const count = Math.max(1, (parts ?? active) | 0);
     const call = this.#call;
     call.length = args.length + 2;
-    call[0] = 0;
-    call[1] = active;
+    call[1] = count;
     for (let i = 0; i < args.length; i++) call[i + 2] = args[i] as number;
     if (active === 1) {
-      try {
-        fn.apply(null, call);
-      } catch (error) {
-        throw kernelError(kernel, 0, error);
+      for (let part = 0; part < count; part++) {
+        call[0] = part;
+        try {
+          fn.apply(null, call);
+        } catch (error) {
+          throw kernelError(kernel, part, error);
+        }
       }
       return;
     }
@@ -137,35 +146,47 @@ export class ThreadPool {
     Atomics.store(ctl, CONTROL.FN, index);
     Atomics.store(ctl, CONTROL.NARGS, args.length);
     Atomics.store(ctl, CONTROL.ACTIVE, active);
+    Atomics.store(ctl, CONTROL.PARTS, count);
+    Atomics.store(ctl, CONTROL.NEXT, 0);
     Atomics.store(ctl, CONTROL.DONE, 0);
+    Atomics.store(ctl, CONTROL.JOIN, 0);
     Atomics.add(ctl, CONTROL.GEN, 1);
     Atomics.notify(ctl, CONTROL.GEN);
     let own: unknown;
-    try {
-      fn.apply(null, call);
-    } catch (error) {
-      own = error;
+    let ownPart = 0;
+    for (;;) {
+      const part = Atomics.add(ctl, CONTROL.NEXT, 1);
+      if (part >= count) break;
+      call[0] = part;
+      try {
+        fn.apply(null, call);
+      } catch (error) {
+        own = error;
+        ownPart = part;
+        break;
+      }
     }
-    this.#waitForWorkers();
+    // No more joins: only the workers that joined (and may hold a part) are waited for.
+    const joined = Atomics.or(ctl, CONTROL.JOIN, CONTROL.JOIN_CLOSED) & (CONTROL.JOIN_CLOSED - 1);
+    if (joined > 0) this.#waitForWorkers(joined);
     const failed = Atomics.load(ctl, CONTROL.ERROR);
     if (failed !== 0) {
       const message = this.#message();
       Atomics.store(ctl, CONTROL.ERROR, 0);
       throw kernelError(kernel, failed - 1, message);
     }
-    if (own !== undefined) throw kernelError(kernel, 0, own);
+    if (own !== undefined) throw kernelError(kernel, ownPart, own);
   }
 
-  #waitForWorkers(): void {
+  #waitForWorkers(expected: number): void {
     const ctl = this.#ctl;
-    const expected = this.#workers.length;
     let spins = 0;
     for (;;) {
       const done = Atomics.load(ctl, CONTROL.DONE);
       if (done >= expected) break;
       if (Atomics.load(ctl, CONTROL.DEAD) !== 0) {
         const tid = Atomics.load(ctl, CONTROL.DEAD);
-        this.#dead = `worker ${tid - 1} of ${expected} failed: ${this.#message()}`;
+        this.#dead = `worker ${tid - 1} of ${this.#workers.length} failed: ${this.#message()}`;
         throw this.#deadError();
       }
       // Block in slices, so that a worker's death (DEAD) is seen even if it could not notify.

@@ -20,8 +20,9 @@ export type WorkerReply = { type: 'ready' } | { type: 'error'; message: string }
  * worker would not have. `host` is { receive(listener), post(reply), close() }.
  *
  * On the init message: instantiate the module over the shared memory, say ready, then loop: poll
- * GEN (spin), Atomics.wait on it, run the kernel when tid < ACTIVE (a kernel's exception goes to
- * ERROR with its message), bump DONE and notify. Any other failure marks the worker DEAD and wakes
+ * GEN (spin), Atomics.wait on it, join the call if it is still open (control.ts), claim and run
+ * parts while there are any (a kernel's exception goes to ERROR with its message), bump DONE and
+ * notify. Any other failure marks the worker DEAD and wakes
  * the caller, so that a dying worker gives an error instead of a hang.
  */
 const WORKER_MAIN = `function workerMain(host) {
@@ -40,8 +41,9 @@ const WORKER_MAIN = `function workerMain(host) {
     const ctl = new Int32Array(init.memory.buffer, init.control, L.WORDS);
     const args = new Float64Array(init.memory.buffer, init.control + L.ARGS_OFFSET, L.MAX_ARGS);
     const tid = init.tid;
-    const report = (word, error) => {
-      if (Atomics.compareExchange(ctl, word, 0, tid + 1) !== 0) return;
+    // ERROR holds 1 + the failing part (the kernel's tid), DEAD 1 + this worker's tid.
+    const report = (word, id, error) => {
+      if (Atomics.compareExchange(ctl, word, 0, id + 1) !== 0) return;
       const text = new TextEncoder().encode(String(error instanceof Error ? (error.stack || error) : error));
       const length = Math.min(text.length, L.MESSAGE_CAPACITY);
       new Uint8Array(init.memory.buffer, init.control + L.MESSAGE_OFFSET, length).set(text.subarray(0, length));
@@ -61,24 +63,32 @@ const WORKER_MAIN = `function workerMain(host) {
         }
         seen = gen;
         if (Atomics.load(ctl, L.STOP)) break;
-        const active = Atomics.load(ctl, L.ACTIVE);
-        if (tid < active) {
+        // Join the open call, unless the caller has closed it (it ran out of parts without us).
+        if (Atomics.add(ctl, L.JOIN, 1) & L.JOIN_CLOSED) continue;
+        if (tid < Atomics.load(ctl, L.ACTIVE)) {
           const n = Atomics.load(ctl, L.NARGS);
+          const parts = Atomics.load(ctl, L.PARTS);
+          const kernel = kernels[Atomics.load(ctl, L.FN)];
           call.length = n + 2;
-          call[0] = tid;
-          call[1] = active;
+          call[1] = parts;
           for (let i = 0; i < n; i++) call[i + 2] = args[i];
-          try {
-            kernels[Atomics.load(ctl, L.FN)].apply(null, call);
-          } catch (error) {
-            report(L.ERROR, error);
+          for (;;) {
+            const part = Atomics.add(ctl, L.NEXT, 1);
+            if (part >= parts) break;
+            call[0] = part;
+            try {
+              kernel.apply(null, call);
+            } catch (error) {
+              report(L.ERROR, part, error);
+              break;
+            }
           }
         }
         Atomics.add(ctl, L.DONE, 1);
         Atomics.notify(ctl, L.DONE);
       }
     } catch (error) {
-      report(L.DEAD, error);
+      report(L.DEAD, tid, error);
       Atomics.store(ctl, L.DEAD, tid + 1);
       Atomics.add(ctl, L.DONE, 1);
       Atomics.notify(ctl, L.DONE);

@@ -1,4 +1,5 @@
-import { byteSize, type DType, numElements, Q8_0_BLOCK, q8_0ScalesOffset } from '../dtype.js';
+import { byteSize, type DType, numElements } from '../dtype.js';
+import { copyBlockRows, isBlockDType } from '../quant/layout.js';
 
 /**
  * A WebGPU tensor is one buffer, or, when it is larger than one binding allows, several buffers
@@ -50,11 +51,9 @@ export function sliceRows(
   const [rows, cols] = rowsAndCols(shape);
   if (rowStart === 0 && rowCount === rows) return bytes;
   const out = new Uint8Array(byteSize(dtype, rowCount * cols));
-  if (dtype === 'q8_0') {
-    out.set(bytes.subarray(rowStart * cols, (rowStart + rowCount) * cols), 0);
-    const blocksPerRow = cols / Q8_0_BLOCK;
-    const scales = q8_0ScalesOffset(rows * cols) + rowStart * blocksPerRow * 2;
-    out.set(bytes.subarray(scales, scales + rowCount * blocksPerRow * 2), q8_0ScalesOffset(rowCount * cols));
+  if (isBlockDType(dtype)) {
+    // q8_0 and the 4-6-bit formats: the rows' run in each plane (see quant/layout.ts).
+    copyBlockRows(dtype, cols, bytes, rows * cols, rowStart, out, rowCount * cols, 0, rowCount);
   } else {
     const rowBytes = cols * (dtype === 'f16' ? 2 : 4);
     out.set(bytes.subarray(rowStart * rowBytes, (rowStart + rowCount) * rowBytes), 0);
@@ -72,14 +71,8 @@ export function placeRows(
   rowCount: number,
 ): void {
   const [rows, cols] = rowsAndCols(shape);
-  if (dtype === 'q8_0') {
-    whole.set(chunk.subarray(0, rowCount * cols), rowStart * cols);
-    const blocksPerRow = cols / Q8_0_BLOCK;
-    const from = q8_0ScalesOffset(rowCount * cols);
-    whole.set(
-      chunk.subarray(from, from + rowCount * blocksPerRow * 2),
-      q8_0ScalesOffset(rows * cols) + rowStart * blocksPerRow * 2,
-    );
+  if (isBlockDType(dtype)) {
+    copyBlockRows(dtype, cols, chunk, rowCount * cols, 0, whole, rows * cols, rowStart, rowCount);
   } else {
     const rowBytes = cols * (dtype === 'f16' ? 2 : 4);
     whole.set(chunk.subarray(0, rowCount * rowBytes), rowStart * rowBytes);

@@ -1,4 +1,6 @@
 import type { WeightDType } from '../dtype.js';
+import { planeOffsets } from '../quant/layout.js';
+import { blockQuadWeightLoader, blockWeightLoader, isFourToSixBit, UNIT_ELEMENTS } from './block-weights.js';
 
 /**
  * WGSL for reading element `i` of a weight buffer `w` as f32, whatever its dtype. f16 and q8_0 are
@@ -6,6 +8,7 @@ import type { WeightDType } from '../dtype.js';
  * its block's f16 scale from the scales region, which starts at word `params.scales_word`.
  */
 export function weightLoader(dtype: WeightDType, buffer = 'w'): { declaration: string; load: string } {
+  if (isFourToSixBit(dtype)) return blockWeightLoader(dtype, buffer);
   switch (dtype) {
     case 'f32':
       return {
@@ -38,6 +41,7 @@ export function weightLoader(dtype: WeightDType, buffer = 'w'): { declaration: s
  * whose length is a multiple of 4: one 16-byte load for f32, 8 bytes for f16, 4 for q8_0.
  */
 export function quadWeightLoader(dtype: WeightDType, buffer = 'w'): { declaration: string; load: string } {
+  if (isFourToSixBit(dtype)) return blockQuadWeightLoader(dtype, buffer);
   switch (dtype) {
     case 'f32':
       return { declaration: 'array<vec4f>', load: `fn load_w4(q: u32) -> vec4f { return ${buffer}[q]; }` };
@@ -64,13 +68,22 @@ export function quadWeightLoader(dtype: WeightDType, buffer = 'w'): { declaratio
   }
 }
 
-/** Word offset of the q8_0 scales region in a chunk of `elements` elements (0 for other dtypes). */
+/**
+ * Word offset of the q8_0 scales region in a chunk of `elements` elements, or of the plane after
+ * the quants for the 4-6-bit block formats (block-weights.ts); 0 for other dtypes.
+ */
 export function scalesWord(dtype: WeightDType, elements: number): number {
+  if (isFourToSixBit(dtype)) return (planeOffsets(dtype, elements)[1] as number) / 4;
   return dtype === 'q8_0' ? Math.ceil(elements / 4) : 0;
 }
 
 /** Weights per 16-byte group: what one lane reads with one 128-bit load in the matrix-vector kernel. */
-export const GROUP_ELEMENTS: Readonly<Record<WeightDType, number>> = Object.freeze({ f32: 4, f16: 8, q8_0: 16 });
+export const GROUP_ELEMENTS: Readonly<Record<WeightDType, number>> = Object.freeze({
+  f32: 4,
+  f16: 8,
+  q8_0: 16,
+  ...UNIT_ELEMENTS, // the block formats' matrix-vector kernel is matvec-blocks.wgsl.ts, by units
+});
 
 /**
  * WGSL `fn name(g: u32, x0: vec4f, ..) -> f32`: the dot product of weight group `g` (16 bytes:
@@ -81,6 +94,7 @@ export const GROUP_ELEMENTS: Readonly<Record<WeightDType, number>> = Object.free
  * a word multiple of 4 when rows hold whole blocks).
  */
 export function groupDotLoader(dtype: WeightDType, buffer = 'w', name = 'dot_w'): { declaration: string; fn: string } {
+  if (isFourToSixBit(dtype)) throw new Error(`groupDotLoader: ${dtype} has a matrix-vector shader of its own`);
   const xs = Array.from({ length: GROUP_ELEMENTS[dtype] / 4 }, (_, i) => `x${i}: vec4f`).join(', ');
   switch (dtype) {
     case 'f32':

@@ -1,9 +1,10 @@
-// Cases of matmul, matmulSwiglu and embedding, with f32, f16 and q8_0 weights (split-bindings.test.ts
+// Cases of matmul, matmulSwiglu and embedding, with f32, f16, q8_0 and the 4-6-bit block weights (split-bindings.test.ts
 // runs some of them again with weights and tables split across bindings).
-import { embedding, matmul, matmulSwiglu, type WeightDType } from '../../src/node.js';
+import { type Backend, embedding, matmul, matmulSwiglu, type WeightDType } from '../../src/node.js';
+import { MATVEC_MAX_ROWS } from '../../src/wasm/kernels/sizes.js';
 import { asStored, randomInts, uniform } from '../harness.js';
 import type { OpCase } from '../op-case.js';
-import { embeddingRef, matmulRef, swigluRef } from '../reference.js';
+import { embeddingRef, matmulRef, quantizeActivationsQ8Ref, swigluRef } from '../reference.js';
 import { TOLERANCE } from '../tolerances.js';
 
 export interface MatmulShape {
@@ -12,6 +13,9 @@ export interface MatmulShape {
   K: number;
   dtype: WeightDType;
 }
+
+/** The 4-6-bit block formats (q8_0 has cases of its own above them). */
+const BLOCK_WEIGHT_DTYPES = ['q4_0', 'q4_1', 'q4_k', 'q5_k', 'q6_k'] as const;
 
 const MATMUL_SHAPES: MatmulShape[] = [
   // f32: matrix-vector (M = 1) and tiled (M > 1), odd sizes in every dim.
@@ -49,6 +53,20 @@ const MATMUL_SHAPES: MatmulShape[] = [
   { M: 1, N: 19, K: 8200, dtype: 'f16' },
   { M: 1, N: 11, K: 8192, dtype: 'q8_0' },
   { M: 1, N: 11, K: 16384, dtype: 'q8_0' },
+  // The 4-6-bit block formats (K a multiple of 32 for q4_0/q4_1, 256 for the k-quants): decode
+  // (M = 1), a few sequences (M = 3, the matrix-vector kernels' limit is 4), prefill (odd M and N);
+  // long rows for the WebGPU matrix-vector kernel's wider lane sets.
+  ...BLOCK_WEIGHT_DTYPES.flatMap((dtype): MatmulShape[] => {
+    const K = dtype === 'q4_0' || dtype === 'q4_1' ? 96 : 512;
+    return [
+      { M: 1, N: 1, K: K === 96 ? 32 : 256, dtype },
+      { M: 1, N: 1003, K, dtype },
+      { M: 3, N: 37, K, dtype },
+      { M: 17, N: 101, K, dtype },
+      { M: 65, N: 33, K: 768, dtype },
+      { M: 1, N: 19, K: 8192, dtype },
+    ];
+  }),
 ];
 
 const MATMUL_SWIGLU_SHAPES: MatmulShape[] = [
@@ -61,18 +79,35 @@ const MATMUL_SWIGLU_SHAPES: MatmulShape[] = [
   { M: 1, N: 1003, K: 96, dtype: 'q8_0' },
   { M: 5, N: 100, K: 1024, dtype: 'q8_0' },
   { M: 1, N: 19, K: 4096, dtype: 'f32' },
+  ...BLOCK_WEIGHT_DTYPES.flatMap((dtype): MatmulShape[] => [
+    { M: 1, N: 1003, K: 256, dtype },
+    { M: 2, N: 37, K: 512, dtype },
+    { M: 17, N: 101, K: 256, dtype },
+  ]),
 ];
 
 const matmulLabel = (c: MatmulShape) => `M=${c.M} N=${c.N} K=${c.K} ${c.dtype}`;
+
+/**
+ * x as the backend's kernel multiplies it: the wasm backend's decode (M ≤ MATVEC_MAX_ROWS) with
+ * q8_0 weights quantizes x per block of 32 first, as llama.cpp does (the package README says what
+ * that costs in accuracy); the reference then takes that x, and the kernel's own arithmetic is held
+ * to the f32 tolerance.
+ */
+function activationsAsMultiplied(backend: Backend, x: Float32Array, c: MatmulShape): ArrayLike<number> {
+  const quantized = backend.kind === 'wasm' && c.dtype === 'q8_0' && c.M <= MATVEC_MAX_ROWS;
+  return quantized ? quantizeActivationsQ8Ref(x, c.M, c.K) : x;
+}
 
 /** y = x · wᵀ: x [M, K] times a [N, K] weight stored in c.dtype. */
 export function matmulCase(c: MatmulShape): OpCase<'matmul'> {
   return {
     label: matmulLabel(c),
-    run: ({ rng, tensor }) => {
+    run: ({ rng, tensor, backend }) => {
       const x = uniform(rng, c.M * c.K);
       const w = uniform(rng, c.N * c.K);
-      const { y: expected } = matmulRef(x, asStored(w, c.dtype, c.K), c.M, c.N, c.K);
+      const xSeen = activationsAsMultiplied(backend, x, c);
+      const { y: expected } = matmulRef(xSeen, asStored(w, c.dtype, c.K), c.M, c.N, c.K);
       const y = matmul(tensor(x, [c.M, c.K]), tensor(w, [c.N, c.K], c.dtype));
       return [{ output: 'y', actual: y, shape: [c.M, c.N], expected, tolerance: TOLERANCE.matmul(c.K) }];
     },
@@ -83,14 +118,15 @@ export function matmulCase(c: MatmulShape): OpCase<'matmul'> {
 export function matmulSwigluCase(c: MatmulShape): OpCase<'matmulSwiglu'> {
   return {
     label: matmulLabel(c),
-    run: ({ rng, tensor }) => {
+    run: ({ rng, tensor, backend }) => {
       const scale = 1 / Math.sqrt(c.K);
       const x = uniform(rng, c.M * c.K);
       const w1 = uniform(rng, c.N * c.K, -scale, scale);
       const w3 = uniform(rng, c.N * c.K, -scale, scale);
       const y = matmulSwiglu(tensor(x, [c.M, c.K]), tensor(w1, [c.N, c.K], c.dtype), tensor(w3, [c.N, c.K], c.dtype));
-      const gate = matmulRef(x, asStored(w1, c.dtype, c.K), c.M, c.N, c.K).y;
-      const up = matmulRef(x, asStored(w3, c.dtype, c.K), c.M, c.N, c.K).y;
+      const xSeen = activationsAsMultiplied(backend, x, c);
+      const gate = matmulRef(xSeen, asStored(w1, c.dtype, c.K), c.M, c.N, c.K).y;
+      const up = matmulRef(xSeen, asStored(w3, c.dtype, c.K), c.M, c.N, c.K).y;
       return [
         { output: 'y', actual: y, shape: [c.M, c.N], expected: swigluRef(gate, up), tolerance: TOLERANCE.matmulSwiglu },
       ];
@@ -117,6 +153,11 @@ const EMBEDDING_SHAPES: EmbeddingShape[] = [
   { vocab: 3, dim: 32, tokens: 7, dtype: 'q8_0' },
   { vocab: 100, dim: 1024, tokens: 3, dtype: 'q8_0' },
   { vocab: 1003, dim: 96, tokens: 100, dtype: 'q8_0' },
+  // The 4-6-bit block formats (D a multiple of 32 or 256)
+  ...BLOCK_WEIGHT_DTYPES.flatMap((dtype): EmbeddingShape[] => [
+    { vocab: 3, dim: 256, tokens: 7, dtype },
+    { vocab: 1003, dim: 512, tokens: 50, dtype },
+  ]),
 ];
 
 export const embeddingLabel = (c: EmbeddingShape) => `V=${c.vocab} D=${c.dim} T=${c.tokens} ${c.dtype}`;

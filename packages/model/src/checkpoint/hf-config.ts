@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ModelError } from '../errors.js';
 import { HF_CONFIG_FILE } from './folder/layout.js';
+import { readRegularText } from './regular-file.js';
 
 /**
  * The fields of a Hugging Face `config.json` (transformers' `LlamaConfig`) that a Llama 3 forward
@@ -40,8 +40,9 @@ export async function readHFConfig(dir: string): Promise<HFLlamaConfig> {
   const path = join(dir, HF_CONFIG_FILE);
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readRegularText(path, 'Hugging Face config');
   } catch (error) {
+    if (error instanceof ModelError) throw error;
     throw new ModelError(`${path}: cannot read the Hugging Face config (${errorText(error)})`);
   }
   let json: unknown;

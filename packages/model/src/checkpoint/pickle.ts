@@ -107,11 +107,46 @@ const REFUSED_OPCODE_NAMES: ReadonlyMap<number, string> = new Map([
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
+ * Bounds on the work and memory one pickle may cost, whatever counts the file claims. A state dict
+ * needs about 30 opcodes, 5 memo entries and a stack of a dozen values per tensor, and nests a few
+ * levels deep: Llama 3 405B's 1,137 tensors need about 35,000 opcodes. These limits are 50 times
+ * that and more, and keep a hostile pickle (150 M no-op opcodes, a memo of millions of entries, a
+ * mark or stack pushed millions of times) to a few hundred MB and a second, with one line naming
+ * the file and the limit, instead of exhausting V8's heap or its Map and Array size limits.
+ */
+export const PICKLE_LIMITS: PickleLimits = {
+  /** Opcodes read before STOP. */
+  opcodes: 2_000_000,
+  /** Entries in the memo (BINPUT, LONG_BINPUT, MEMOIZE). */
+  memoEntries: 1_000_000,
+  /** Values on the stack at once. */
+  stackValues: 1_000_000,
+  /** Open MARKs at once (nesting depth). */
+  markDepth: 1_000,
+  /** Items in one tuple, list or dict. */
+  containerItems: 1_000_000,
+};
+
+export interface PickleLimits {
+  opcodes: number;
+  memoEntries: number;
+  stackValues: number;
+  markDepth: number;
+  containerItems: number;
+}
+
+const count = (n: number): string => n.toLocaleString('en-US');
+
+/**
  * Reads the tensors a `torch.save` pickle describes, in the pickle's order.
  * `source` names the file in every error (e.g. `/ckpt/consolidated.00.pth`).
  */
-export function unpickleStateDict(bytes: Uint8Array, source: string): PickledTensor[] {
-  const root = new RestrictedUnpickler(bytes, source).run();
+export function unpickleStateDict(
+  bytes: Uint8Array,
+  source: string,
+  limits: PickleLimits = PICKLE_LIMITS,
+): PickledTensor[] {
+  const root = new RestrictedUnpickler(bytes, source, limits).run();
   if (typeof root !== 'object' || root === null || root.kind !== 'dict') {
     throw new ModelError(
       `${source}: the checkpoint's pickle holds ${describe(root)}, expected a state dict (an OrderedDict of tensors)`,
@@ -157,13 +192,17 @@ class RestrictedUnpickler {
   constructor(
     private readonly bytes: Uint8Array,
     private readonly source: string,
+    private readonly limits: PickleLimits,
   ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
   run(): PickleValue {
-    for (;;) {
+    for (let opcodes = 1; ; opcodes++) {
       const opcodeOffset = this.pos;
+      if (opcodes > this.limits.opcodes) {
+        throw this.limit(opcodeOffset, `more than ${count(this.limits.opcodes)} opcodes`);
+      }
       const opcode = this.readUint8('an opcode');
       if (opcode === OP.STOP) {
         if (this.stack.length !== 1 || this.marks.length !== 0) {
@@ -172,7 +211,35 @@ class RestrictedUnpickler {
         return this.pop(opcodeOffset);
       }
       this.step(opcode, opcodeOffset);
+      this.checkBounds(opcodeOffset);
     }
+  }
+
+  /** After each opcode: the stack, the marks and the memo stay within this.limits. */
+  private checkBounds(at: number): void {
+    if (this.stack.length > this.limits.stackValues) {
+      throw this.limit(at, `more than ${count(this.limits.stackValues)} values on the stack`);
+    }
+    if (this.marks.length > this.limits.markDepth) {
+      throw this.limit(at, `more than ${count(this.limits.markDepth)} nested MARKs`);
+    }
+    if (this.memo.size > this.limits.memoEntries) {
+      throw this.limit(at, `more than ${count(this.limits.memoEntries)} memo entries`);
+    }
+  }
+
+  /** A container may not outgrow this.limits.containerItems. */
+  private checkContainer(size: number, what: string, at: number): void {
+    if (size > this.limits.containerItems) {
+      throw this.limit(at, `a ${what} of more than ${count(this.limits.containerItems)} items`);
+    }
+  }
+
+  private limit(at: number, exceeded: string): ModelError {
+    return new ModelError(
+      `${this.source}: the checkpoint's pickle (data.pkl) at byte ${at} has ${exceeded}, past the limit for a ` +
+        'state dict; the file is corrupt or hostile (refused before it could exhaust memory)',
+    );
   }
 
   private step(opcode: number, at: number): void {
@@ -222,9 +289,12 @@ class RestrictedUnpickler {
       case OP.EMPTY_TUPLE:
         this.stack.push({ kind: 'tuple', items: [] });
         return;
-      case OP.TUPLE:
-        this.stack.push({ kind: 'tuple', items: this.popToMark(at) });
+      case OP.TUPLE: {
+        const items = this.popToMark(at);
+        this.checkContainer(items.length, 'tuple', at);
+        this.stack.push({ kind: 'tuple', items });
         return;
+      }
       case OP.TUPLE1:
       case OP.TUPLE2:
       case OP.TUPLE3: {
@@ -238,12 +308,16 @@ class RestrictedUnpickler {
         return;
       case OP.APPEND: {
         const item = this.pop(at);
-        this.listAt(this.top(at), at).push(item);
+        const list = this.listAt(this.top(at), at);
+        this.checkContainer(list.length + 1, 'list', at);
+        list.push(item);
         return;
       }
       case OP.APPENDS: {
         const items = this.popToMark(at);
-        this.listAt(this.top(at), at).push(...items);
+        const list = this.listAt(this.top(at), at);
+        this.checkContainer(list.length + items.length, 'list', at);
+        for (const item of items) list.push(item);
         return;
       }
       case OP.EMPTY_DICT:
@@ -417,6 +491,7 @@ class RestrictedUnpickler {
     }
     if (typeof key !== 'string') throw this.error(at, `dict key ${describe(key)}, expected a string`);
     if (target.entries.has(key)) throw this.error(at, `the key "${key}" appears twice`);
+    this.checkContainer(target.entries.size + 1, 'dict', at);
     target.entries.set(key, value);
   }
 

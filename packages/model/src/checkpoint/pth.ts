@@ -8,10 +8,11 @@
  * whole tensors the way fairscale split them.
  */
 
-import { type FileHandle, open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import yauzl from 'yauzl';
 import { ModelError } from '../errors.js';
 import { type PickledTensor, unpickleStateDict } from './pickle.js';
+import { openRegularFile } from './regular-file.js';
 import { type CheckpointReader, type CheckpointTensor, dtypeBytes } from './types.js';
 
 /** Tensors some Meta checkpoints carry that the model recomputes (RoPE frequencies). */
@@ -50,12 +51,7 @@ export async function openPthCheckpoint(paths: string[]): Promise<CheckpointRead
 // One file.
 
 async function openPthFile(path: string): Promise<CheckpointReader> {
-  let file: FileHandle;
-  try {
-    file = await open(path, 'r');
-  } catch (error) {
-    throw new ModelError(`${path}: cannot open the checkpoint: ${messageOf(error)}`);
-  }
+  const file = await openRegularFile(path, 'checkpoint');
   try {
     const tensors = await describeTensors(path, file);
     let closed = false;
@@ -111,6 +107,7 @@ async function describeTensors(path: string, file: FileHandle): Promise<LocatedT
     throw new ModelError(`${path}: the zip directory is corrupt: ${messageOf(error)}`);
   }
 
+  const headers = new LocalHeaders(zip, path);
   const pickleNames = [...entries.keys()].filter((name) => /^[^/]+\/data\.pkl$/.test(name));
   const [pickleName] = pickleNames;
   if (pickleName === undefined || pickleNames.length > 1) {
@@ -122,6 +119,7 @@ async function describeTensors(path: string, file: FileHandle): Promise<LocatedT
   const byteorderEntry = entries.get(`${prefix}byteorder`);
   // Archives from torch before 2.1 have no byteorder record; they are little-endian.
   if (byteorderEntry) {
+    await headers.dataStart(byteorderEntry);
     const byteorder = new TextDecoder().decode(await readWholeEntry(zip, byteorderEntry, path, 64)).trim();
     if (byteorder !== 'little') {
       throw new ModelError(`${path}: ${prefix}byteorder is "${byteorder}", expected "little"`);
@@ -129,6 +127,7 @@ async function describeTensors(path: string, file: FileHandle): Promise<LocatedT
   }
   const pickleEntry = entries.get(pickleName);
   if (!pickleEntry) throw new ModelError(`${path}: ${pickleName} vanished from the zip directory`);
+  await headers.dataStart(pickleEntry);
   const pickled = unpickleStateDict(await readWholeEntry(zip, pickleEntry, path, MAX_PICKLE_BYTES), path);
 
   const dataStarts = new Map<string, number>();
@@ -142,7 +141,7 @@ async function describeTensors(path: string, file: FileHandle): Promise<LocatedT
     }
     let dataStart = dataStarts.get(entryName);
     if (dataStart === undefined) {
-      dataStart = await storageDataStart(zip, entry, tensor, path);
+      dataStart = await storageDataStart(headers, entry, tensor, path);
       dataStarts.set(entryName, dataStart);
     }
     const elementBytes = dtypeBytes(tensor.dtype);
@@ -159,7 +158,7 @@ async function describeTensors(path: string, file: FileHandle): Promise<LocatedT
 
 /** Checks a storage entry can be read in place (stored, as long as the storage) and returns its data's offset. */
 async function storageDataStart(
-  zip: yauzl.ZipFile,
+  headers: LocalHeaders,
   entry: yauzl.Entry,
   tensor: PickledTensor,
   path: string,
@@ -177,15 +176,73 @@ async function storageDataStart(
         `${storageBytes} (${tensor.storageNumel} ${tensor.dtype} elements): the checkpoint is truncated or corrupt`,
     );
   }
-  try {
-    // yauzl checks here that the entry's data lies within the file.
-    const { fileDataStart } = await zip.readLocalFileHeaderPromise(entry, { minimal: true });
-    return fileDataStart;
-  } catch (error) {
-    throw new ModelError(
-      `${path}: cannot locate tensor ${tensor.name}'s storage ${entry.fileName} (the file is truncated or corrupt): ` +
-        messageOf(error),
-    );
+  return headers.dataStart(entry, `tensor ${tensor.name}'s storage `);
+}
+
+/**
+ * Each entry's local header, checked against the central directory as Python's zipfile checks it
+ * (and more): the same name, compression method and, where the local header gives them, sizes; and
+ * no two entries' bytes overlapping. A crafted archive whose local header disagrees would otherwise
+ * have its storages read from other bytes than the directory says, silently.
+ */
+class LocalHeaders {
+  /** [start of local header, end of data) of each entry checked so far. */
+  private readonly ranges: { start: number; end: number; name: string }[] = [];
+  private readonly starts = new Map<yauzl.Entry, number>();
+
+  constructor(
+    private readonly zip: yauzl.ZipFile,
+    private readonly path: string,
+  ) {}
+
+  /** Where `entry`'s data starts in the file, once its local header is checked. */
+  async dataStart(entry: yauzl.Entry, what = ''): Promise<number> {
+    const known = this.starts.get(entry);
+    if (known !== undefined) return known;
+    const where = `${this.path}: ${what}${entry.fileName}`;
+    let local: yauzl.LocalFileHeader;
+    try {
+      // yauzl checks here that the entry's data lies within the file.
+      local = await this.zip.readLocalFileHeaderPromise(entry);
+    } catch (error) {
+      throw new ModelError(`${where}: cannot locate it (the file is truncated or corrupt): ${messageOf(error)}`);
+    }
+    const refuse = (what: string, inLocal: unknown, inCentral: unknown) =>
+      new ModelError(
+        `${where}: the zip entry's local header gives ${what} ${JSON.stringify(inLocal)}, its central directory ` +
+          `${JSON.stringify(inCentral)}; the archive is corrupt or crafted (refused, as Python's zipfile refuses it)`,
+      );
+    const localName = Buffer.from(local.fileName).toString('utf8');
+    if (!Buffer.from(local.fileName).equals(Buffer.from(entry.fileNameRaw))) {
+      throw refuse('the name', localName, entry.fileName);
+    }
+    if (local.compressionMethod !== entry.compressionMethod) {
+      throw refuse('compression method', local.compressionMethod, entry.compressionMethod);
+    }
+    // Bit 3: the sizes follow the data in a descriptor (torch writes so); 0xffffffff: in the zip64 extra field.
+    if ((local.generalPurposeBitFlag & 0x8) === 0) {
+      for (const [what, inLocal, inCentral] of [
+        ['compressed size', local.compressedSize, entry.compressedSize],
+        ['uncompressed size', local.uncompressedSize, entry.uncompressedSize],
+      ] as const) {
+        if (inLocal !== 0xffffffff && inLocal !== inCentral) throw refuse(what, inLocal, inCentral);
+      }
+    }
+    const range = {
+      start: entry.relativeOffsetOfLocalHeader,
+      end: local.fileDataStart + entry.compressedSize,
+      name: entry.fileName,
+    };
+    const overlap = this.ranges.find((other) => range.start < other.end && other.start < range.end);
+    if (overlap) {
+      throw new ModelError(
+        `${where}: the zip entry's bytes ${range.start}..${range.end} overlap those of ${overlap.name} ` +
+          `(${overlap.start}..${overlap.end}); the archive is corrupt or crafted (refused, as Python's zipfile refuses it)`,
+      );
+    }
+    this.ranges.push(range);
+    this.starts.set(entry, local.fileDataStart);
+    return local.fileDataStart;
   }
 }
 

@@ -1,6 +1,7 @@
-import { type FileHandle, open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { ModelError } from '../errors.js';
 import { errorText, isNonNegativeInteger, isPlainObject } from './guards.js';
+import { openRegularFile } from './regular-file.js';
 import { type CheckpointDType, dtypeBytes } from './types.js';
 
 /**
@@ -36,12 +37,7 @@ export interface SafetensorsHeader {
 
 /** Reads and validates one safetensors file's header (without the tensor data). */
 export async function readSafetensorsHeader(path: string): Promise<SafetensorsHeader> {
-  let handle: FileHandle;
-  try {
-    handle = await open(path, 'r');
-  } catch (error) {
-    throw new ModelError(`${path}: cannot open (${errorText(error)})`);
-  }
+  const handle = await openRegularFile(path, 'safetensors file');
   try {
     return await readHeaderFrom(handle, path);
   } finally {

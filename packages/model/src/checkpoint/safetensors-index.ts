@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, normalize } from 'node:path';
 import { ModelError } from '../errors.js';
-import { isFile } from './folder/layout.js';
+import { exists } from './folder/layout.js';
 import { errorText, isPlainObject } from './guards.js';
+import { readRegularText } from './regular-file.js';
 import type { SafetensorsHeader } from './safetensors-header.js';
 
 /** A sharded safetensors checkpoint's index (`weight_map`: tensor name → shard file), read and checked. */
@@ -27,7 +27,7 @@ export async function planShardsFromIndex(dir: string, indexPath: string): Promi
   const plans: ShardPlan[] = [];
   for (const [shardFile, names] of byShard) {
     const path = join(dir, shardFile);
-    if (!(await isFile(path))) {
+    if (!(await exists(path))) {
       throw new ModelError(`${indexPath}: lists shard ${shardFile}, but ${path} does not exist`);
     }
     plans.push({ path, index: { path: indexPath, names } });
@@ -38,8 +38,9 @@ export async function planShardsFromIndex(dir: string, indexPath: string): Promi
 async function readWeightMap(indexPath: string): Promise<Record<string, string>> {
   let json: unknown;
   try {
-    json = JSON.parse(await readFile(indexPath, 'utf8'));
+    json = JSON.parse(await readRegularText(indexPath, 'shard index'));
   } catch (error) {
+    if (error instanceof ModelError) throw error;
     throw new ModelError(`${indexPath}: cannot read the shard index as JSON (${errorText(error)})`);
   }
   const weightMap = isPlainObject(json) ? json.weight_map : undefined;

@@ -1,10 +1,10 @@
-import { type FileHandle, open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ModelError } from '../errors.js';
-import { isFile, SAFETENSORS_FILE, SAFETENSORS_INDEX_FILE } from './folder/layout.js';
-import { errorText } from './guards.js';
+import { exists, SAFETENSORS_FILE, SAFETENSORS_INDEX_FILE } from './folder/layout.js';
 import { metaNameForHF } from './hf-names.js';
 import { HF_ROPE_LAYOUT } from './hf-rows.js';
+import { openRegularFile } from './regular-file.js';
 import { readHeaderFrom, type SafetensorsEntry } from './safetensors-header.js';
 import { checkShardMatchesIndex, planShardsFromIndex, type ShardPlan } from './safetensors-index.js';
 import type { CheckpointReader, CheckpointTensor } from './types.js';
@@ -48,9 +48,9 @@ export async function openSafetensorsCheckpoint(
   const indexPath = join(dir, SAFETENSORS_INDEX_FILE);
   const singlePath = join(dir, SAFETENSORS_FILE);
   let shards: ShardPlan[];
-  if (await isFile(indexPath)) {
+  if (await exists(indexPath)) {
     shards = await planShardsFromIndex(dir, indexPath);
-  } else if (await isFile(singlePath)) {
+  } else if (await exists(singlePath)) {
     shards = [{ path: singlePath }];
   } else {
     throw new ModelError(
@@ -159,12 +159,7 @@ class OpenFiles {
   private closed = false;
 
   async open(path: string): Promise<FileHandle> {
-    let handle: FileHandle;
-    try {
-      handle = await open(path, 'r');
-    } catch (error) {
-      throw new ModelError(`${path}: cannot open (${errorText(error)})`);
-    }
+    const handle = await openRegularFile(path, 'safetensors file');
     this.handles.set(path, handle);
     return handle;
   }

@@ -16,7 +16,12 @@ export const embedding: WebGPUKernel<'embedding'> = ({ table, ids }, { y }, p, c
   const yBinding = binding(y, 'embedding');
   return chunksOf(table).map((chunk) => ({
     shader: shader as string,
-    bindings: [{ buffer: chunk.buffer, offset: 0, size: chunk.byteLength }, idsBinding, yBinding],
+    bindings: [
+      // Rounded up to 16 bytes: the block formats read their table as vec4s (see matmul's plan).
+      { buffer: chunk.buffer, offset: 0, size: Math.min(chunk.buffer.size, Math.ceil(chunk.byteLength / 16) * 16) },
+      idsBinding,
+      yBinding,
+    ],
     uniforms: EMBEDDING_PARAMS.values({
       tokens,
       dim,

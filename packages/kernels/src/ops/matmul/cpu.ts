@@ -4,7 +4,7 @@ import { bytesOf, f32, weightRowReader } from '../../cpu/views.js';
 import { F16_TABLE, Q8_0_BLOCK, q8_0ScalesOffset } from '../../dtype.js';
 import type { Tensor } from '../../tensor.js';
 
-/** Weight rows per panel: the dequantisation scratch of f16 and q8_0 weights is 64 × K f32 (1 MiB at K = 4096). */
+/** Weight rows per panel: the dequantisation scratch of f16 and block-format weights is 64 × K f32 (1 MiB at K = 4096). */
 const PANEL_ROWS = 64;
 
 /**
@@ -96,6 +96,11 @@ function matvec(x: Float32Array, w: Tensor, y: Float32Array, N: number, K: numbe
   } else if (w.dtype === 'f16') {
     const bits = new Uint16Array(bytes.buffer, bytes.byteOffset, w.size);
     for (let n = 0; n < N; n++) y[n] = dotF16(x, bits, n * K, K);
+  } else if (w.dtype !== 'q8_0') {
+    // The 4-6-bit block formats: each row dequantised (quant/dequantize.ts), then an f32 dot.
+    const readRow = weightRowReader(w, K);
+    const row = new Float32Array(K);
+    for (let n = 0; n < N; n++) y[n] = dot(x, 0, readRow(n, row), 0, K);
   } else {
     const quants = new Int8Array(bytes.buffer, bytes.byteOffset, w.size);
     const scales = new Uint16Array(bytes.buffer, bytes.byteOffset + q8_0ScalesOffset(w.size), w.size / Q8_0_BLOCK);

@@ -1,36 +1,20 @@
 /**
- * The feed-forward gate, fused: y = silu(x · w1ᵀ) ⊙ (x · w3ᵀ), without the two [M, N] intermediates
- * ever leaving a thread: each thread computes the gate and up values of its own share of the N
- * outputs and combines them itself, so one dispatch (one barrier) does it all.
- * Decode (small M): the matrix-vector rows of matvec.as.ts over w1 into y and over w3 into the
- * thread's scratch, then combined in place. Prefill: the gemm on [MC, NC] blocks of gate and up in
+ * The feed-forward gate, fused: y = silu(x · w1ᵀ) ⊙ (x · w3ᵀ) in one dispatch (one barrier): each
+ * part computes the gate and up values of its own share of the N outputs and combines them itself.
+ * Decode (small M): the matrix-vector rows of matvec.as.ts over w1 into y and over w3 into an
+ * [M, N] scratch, then combined in place. Prefill: the gemm on [MC, NC] blocks of gate and up in
  * the thread's scratch, combined into y block by block.
  */
 import { expf4 } from '../../wasm/kernels/common.as';
-import { B_F16, B_F32, B_Q8_0, GEMM_SCRATCH, gemmRange } from '../../wasm/kernels/gemm.as';
-import {
-  groupStart,
-  matvecF16Rows,
-  matvecF32Rows,
-  matvecQ8_0Int8Rows,
-  matvecQ8_0Rows,
-  matvecQ8_0Int8ScratchBytes,
-  quantizeActivations,
-} from '../../wasm/kernels/matvec.as';
+import { B_F16, B_F32, GEMM_SCRATCH, gemmRange } from '../../wasm/kernels/gemm.as';
+import { groupStart, matvecF16Rows, matvecF32Rows, matvecQ8_0Rows } from '../../wasm/kernels/matvec.as';
 import { shareStart } from '../../wasm/kernels/simd.as';
 
-/** Scratch bytes per thread of matvecSwiglu: the up values [M, N] (its share) and, for q8_0, the quantized x. */
-export function matvecSwigluScratchBytes(M: i32, N: i32, K: i32): i32 {
-  return ((M * N * 4 + 63) & ~63) + matvecQ8_0Int8ScratchBytes(M, K);
-}
-
-/** matvecSwiglu's kind for q8_0 weights against int8-quantized activations (see matvec.as.ts). */
-export const Q8_0_INT8: i32 = 3;
-
 /**
- * x f32 [M, K], w1 and w3 [N, K] of kind `kind` (0 f32, 1 f16, 2 q8_0 dequantised exactly,
- * 3 q8_0 against int8 activations; s1/s3 the q8_0 scales) → y f32 [M, N]. Thread tid's scratch: scratch + tid · scratchStride
- * (matvecSwigluScratchBytes).
+ * x [M, K] (f32; for q8_0 weights, x as quantizeQ8Activations wrote it), w1 and w3 [N, K] of kind
+ * `kind` (0 f32, 1 f16, 2 q8_0 against int8 activations; s1/s3 the q8_0 scales) → y f32 [M, N].
+ * `up` is an [M, N] f32 scratch: each part writes the up values of its own rows there and combines
+ * them with its gate values in y.
  */
 export function matvecSwiglu(
   tid: i32,
@@ -41,33 +25,25 @@ export function matvecSwiglu(
   w3: usize,
   s3: usize,
   y: usize,
+  up: usize,
   M: i32,
   N: i32,
   K: i32,
   kind: i32,
-  scratch: usize,
-  scratchStride: i32,
 ): void {
   const group = kind == B_F32 || kind == B_F16 ? 4 : 2;
   const first = groupStart(N, group, tid, nthreads);
   const end = groupStart(N, group, tid + 1, nthreads);
   if (first >= end) return;
-  const base = scratch + <usize>tid * scratchStride;
-  const up = base; // [M, N] with only this thread's columns written
   if (kind == B_F32) {
     matvecF32Rows(x, w1, y, M, N, K, first, end);
     matvecF32Rows(x, w3, up, M, N, K, first, end);
   } else if (kind == B_F16) {
     matvecF16Rows(x, w1, y, M, N, K, first, end);
     matvecF16Rows(x, w3, up, M, N, K, first, end);
-  } else if (kind == B_Q8_0) {
+  } else {
     matvecQ8_0Rows(x, w1, s1, y, M, N, K, first, end);
     matvecQ8_0Rows(x, w3, s3, up, M, N, K, first, end);
-  } else {
-    const xq = base + ((<usize>M * N * 4 + 63) & ~63);
-    quantizeActivations(x, xq, M, K);
-    matvecQ8_0Int8Rows(xq, w1, s1, y, M, N, K, first, end);
-    matvecQ8_0Int8Rows(xq, w3, s3, up, M, N, K, first, end);
   }
   for (let m = 0; m < M; m++) {
     const row = <usize>m * N;

@@ -29,7 +29,7 @@ export function matvecLanes(loadsPerRow: number): number {
  * each run of 8 lanes (subgroups have at least 8) and workgroup memory adds the lanes / 8 runs;
  * without them, a tree in workgroup memory.
  */
-function laneReduce(sums: string, total: string, subgroups: boolean, lanes: number): string {
+export function laneReduce(sums: string, total: string, subgroups: boolean, lanes: number): string {
   const R = ROWS_PER_LANE;
   if (subgroups) {
     const runs = lanes / 8;

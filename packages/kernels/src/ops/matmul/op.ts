@@ -1,15 +1,14 @@
-import type { WeightDType } from '../../dtype.js';
+import { blockElements, WEIGHT_DTYPES, type WeightDType } from '../../dtype.js';
 import { KernelError } from '../../errors.js';
 import type { Tensor } from '../../tensor.js';
 import { expectEqual, expectSameBackend, expectTensor } from '../check.js';
 
-const WEIGHT_DTYPES = ['f32', 'f16', 'q8_0'] as const;
-
 function checkWeight(op: string, name: string, w: Tensor, K: number): number {
   const [N, wK] = expectTensor(op, name, w, ['N', 'K'], WEIGHT_DTYPES) as [number, number];
   expectEqual(op, `${name}.shape[1] (K)`, wK, K);
-  if (w.dtype === 'q8_0' && K % 32 !== 0) {
-    throw new KernelError(`${op}: a q8_0 weight needs K to be a multiple of 32, got ${K}`);
+  const block = blockElements(w.dtype);
+  if (K % block !== 0) {
+    throw new KernelError(`${op}: a ${w.dtype} weight needs K to be a multiple of ${block}, got ${K}`);
   }
   return N;
 }

@@ -12,6 +12,7 @@
  * workgroup memory, each of 16 x 16 threads holding a 4 x 4 block of sums in registers.
  */
 import type { Tensor } from '../../tensor.js';
+import { isFourToSixBit, UNIT_ELEMENTS } from '../../webgpu/block-weights.js';
 import { GEMM_TILE } from '../../webgpu/gemm.wgsl.js';
 import {
   binding,
@@ -25,6 +26,7 @@ import type { GpuChunk } from '../../webgpu/storage.js';
 import { GROUP_ELEMENTS, scalesWord } from '../../webgpu/weights.js';
 import { MATMUL_PARAMS, type Variant } from './common.wgsl.js';
 import { MATVEC_THREADS, matvecLanes, matvecShader, ROWS_PER_LANE } from './matvec.wgsl.js';
+import { matvecBlocksShader } from './matvec-blocks.wgsl.js';
 import { tiledShader } from './tiled.wgsl.js';
 
 const shaders = new Map<string, string>();
@@ -40,6 +42,15 @@ function geometryFor(v: Variant, M: number, K: number, context: KernelContext): 
     const aligned = K % 4 === 0;
     const key = `${v.dtype}-${v.gated}-${aligned}-tiled`;
     return { shader: cachedShader(key, () => tiledShader(v, aligned)), rowsPerGroup: GEMM_TILE };
+  }
+  if (isFourToSixBit(v.dtype)) {
+    const lanes = matvecLanes((K / UNIT_ELEMENTS[v.dtype]) * 2); // a unit is two or more 16-byte loads
+    const key = `${v.dtype}-${v.gated}-blocks-${context.subgroups}-${lanes}`;
+    const dtype = v.dtype;
+    return {
+      shader: cachedShader(key, () => matvecBlocksShader({ ...v, dtype }, context.subgroups, lanes)),
+      rowsPerGroup: MATVEC_THREADS / lanes,
+    };
   }
   const grouped = K % GROUP_ELEMENTS[v.dtype] === 0;
   const lanes = matvecLanes(grouped ? K / GROUP_ELEMENTS[v.dtype] : K);
@@ -78,7 +89,13 @@ function plan(
       xBinding,
       ...chunkLists.map((chunks) => {
         const part = chunks[c] as GpuChunk;
-        return { buffer: part.buffer, offset: 0, size: part.byteLength };
+        // Rounded up to 16 bytes (buffers come in multiples of 256): weights read as vec4s must
+        // reach their last, partly padded vec4 (a block format's last plane ends 4-byte aligned).
+        return {
+          buffer: part.buffer,
+          offset: 0,
+          size: Math.min(part.buffer.size, Math.ceil(part.byteLength / 16) * 16),
+        };
       }),
       yBinding,
     ],

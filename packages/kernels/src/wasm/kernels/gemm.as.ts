@@ -17,6 +17,7 @@
  * Threads split the columns (or, when there are fewer column panels than row panels, the rows)
  * evenly in whole micro-panels, so each weight element is dequantised by one thread only.
  */
+import { packBlocks } from './blocks.as';
 import { f16ToF32 } from './common.as';
 import { halfHighToF32, halfLowToF32, hasInfOrNaN } from './half.as';
 import { madd, shareStart } from './simd.as';
@@ -155,7 +156,8 @@ export function gemmRange(
       const nc = min(NC, c1 - jc);
       if (kind == B_F32) packF32(B, bj, bp, jc, nc, pc, kc, packedB);
       else if (kind == B_F16) packF16(B, bj, jc, nc, pc, kc, packedB);
-      else packQ8_0(B, scales, bj, jc, nc, pc, kc, packedB);
+      else if (kind == B_Q8_0) packQ8_0(B, scales, bj, jc, nc, pc, kc, packedB);
+      else packBlocks(kind, B, scales, bj, jc, nc, pc, kc, packedB); // the 4-6-bit formats (blocks.as.ts)
       for (let ic = r0; ic < r1; ic += MC) {
         const mc = min(MC, r1 - ic);
         packA(A, ai, ap, ic, mc, pc, kc, packedA);

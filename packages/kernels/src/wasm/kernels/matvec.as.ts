@@ -204,135 +204,46 @@ function dotF16Exact(x: usize, w: usize, K: i32): f32 {
 }
 
 // ---------------------------------------------------------------------------------------------
-// q8_0 weights (dtype.ts: all int8 quants first, [N, K]; then the f16 scales, [N, K / 32])
+// q8_0 weights (dtype.ts: all int8 quants first, [N, K]; then the f16 scales, [N, K / 32]) against
+// int8 activations, as llama.cpp does: x is first quantized per block of 32 (d = max|x| / 127,
+// q = round(x / d), once per call by quantizeQ8Activations), then every block is an exact integer
+// dot product (int8 · int8 widened to int16, i32x4.dot_i16x8_s) scaled by d_w · d_x. About 1.5x
+// the speed of dequantising every weight to f32 (the loop is compute-bound: 128-bit SIMD); the
+// cost is x's rounding, ~0.4 % of x's block maximum per element (see the package README).
 
 /**
- * Exact dequantisation: each int8 becomes an f32 and meets x in f32, each block's sum is scaled by
- * its d. x f32 [M, K], quants [N, K], scales [N, K / 32] → y f32 [M, N]. K is a multiple of 32.
+ * x f32 [M, K] → its int8 form at xq: [M, K] int16, then [M, K / 32] f32 scales (sizes.ts,
+ * q8ActivationBytes; 16-aligned). Rows split over parts.
  */
-export function matvecQ8_0(
-  tid: i32,
-  nthreads: i32,
-  x: usize,
-  quants: usize,
-  scales: usize,
-  y: usize,
-  M: i32,
-  N: i32,
-  K: i32,
-): void {
-  matvecQ8_0Rows(x, quants, scales, y, M, N, K, groupStart(N, 2, tid, nthreads), groupStart(N, 2, tid + 1, nthreads));
-}
-
-/** Rows first..end of matvecQ8_0. */
-export function matvecQ8_0Rows(x: usize, quants: usize, scales: usize, y: usize, M: i32, N: i32, K: i32, first: i32, end: i32): void {
-  const xRowBytes = <usize>K << 2;
-  const blocks = K >> 5;
-  const scaleRowBytes = <usize>blocks << 1;
-  let n = first;
-  for (; n + 2 <= end; n += 2) {
-    const q0 = quants + <usize>n * K;
-    const d0 = scales + <usize>n * scaleRowBytes;
-    for (let m = 0; m < M; m++) {
-      const xm = x + <usize>m * xRowBytes;
-      let acc0 = f32x4.splat(0);
-      let acc1 = f32x4.splat(0);
-      for (let b = 0; b < blocks; b++) {
-        const xb = xm + (<usize>b << 7);
-        const qb = q0 + (<usize>b << 5);
-        acc0 = madd(blockDotF32(xb, qb), f32x4.splat(f16ToF32(load<u16>(d0 + (<usize>b << 1)))), acc0);
-        acc1 = madd(blockDotF32(xb, qb + K), f32x4.splat(f16ToF32(load<u16>(d0 + scaleRowBytes + (<usize>b << 1)))), acc1);
-      }
-      v128.store64_lane(y + ((<usize>m * N + n) << 2), pairSum(acc0, acc1), 0);
-    }
-  }
-  for (; n < end; n++) {
-    const qn = quants + <usize>n * K;
-    const dn = scales + <usize>n * scaleRowBytes;
-    for (let m = 0; m < M; m++) {
-      const xm = x + <usize>m * xRowBytes;
-      let acc = f32x4.splat(0);
-      for (let b = 0; b < blocks; b++) {
-        acc = madd(blockDotF32(xm + (<usize>b << 7), qn + (<usize>b << 5)), f32x4.splat(f16ToF32(load<u16>(dn + (<usize>b << 1)))), acc);
-      }
-      store<f32>(y + ((<usize>m * N + n) << 2), sumLanes(acc));
-    }
-  }
-}
-
-/** [Σa, Σb, ...]: the lane sums of two f32x4 in lanes 0 and 1. */
-// @ts-ignore: decorator
-@inline function pairSum(a: v128, b: v128): v128 {
-  const s = f32x4.add(f32x4.shuffle(a, b, 0, 4, 1, 5), f32x4.shuffle(a, b, 2, 6, 3, 7)); // a0+a2 b0+b2 a1+a3 b1+b3
-  return f32x4.add(s, f32x4.shuffle(s, s, 2, 3, 0, 1));
-}
-
-/** x[0..32) · q[0..32) with the int8 quants converted to f32 (lane-wise partial sums). */
-// @ts-ignore: decorator
-@inline function blockDotF32(x: usize, q: usize): v128 {
-  const q0 = v128.load(q);
-  const q1 = v128.load(q, 16);
-  const l0 = i16x8.extend_low_i8x16_s(q0);
-  const h0 = i16x8.extend_high_i8x16_s(q0);
-  const l1 = i16x8.extend_low_i8x16_s(q1);
-  const h1 = i16x8.extend_high_i8x16_s(q1);
-  let s = f32x4.mul(v128.load(x), f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(l0)));
-  let t = f32x4.mul(v128.load(x, 16), f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(l0)));
-  s = madd(v128.load(x, 32), f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(h0)), s);
-  t = madd(v128.load(x, 48), f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(h0)), t);
-  s = madd(v128.load(x, 64), f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(l1)), s);
-  t = madd(v128.load(x, 80), f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(l1)), t);
-  s = madd(v128.load(x, 96), f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(h1)), s);
-  t = madd(v128.load(x, 112), f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(h1)), t);
-  return f32x4.add(s, t);
-}
-
-// ---------------------------------------------------------------------------------------------
-// q8_0 weights against int8 activations (llama.cpp's way): each thread first quantizes x per
-// block of 32 (d = max|x| / 127, q = round(x / d)) into its scratch, then every block is an exact
-// integer dot product (int8 · int8 widened to int16, i32x4.dot_i16x8_s) scaled by d_w · d_x.
-
-/** Scratch bytes per thread of matvecQ8_0Int8: x quantized to int16 (2K bytes) + K/32 f32 scales, per row of x. */
-export function matvecQ8_0Int8ScratchBytes(M: i32, K: i32): i32 {
-  return M * (K * 2 + (K >> 5) * 4);
-}
-
-/**
- * x f32 [M, K], quants [N, K], scales [N, K / 32] → y f32 [M, N], K a multiple of 32. `scratch`:
- * thread tid uses scratch + tid · scratchStride (matvecQ8_0Int8ScratchBytes(M, K) bytes, 16-aligned).
- */
-export function matvecQ8_0Int8(
-  tid: i32,
-  nthreads: i32,
-  x: usize,
-  quants: usize,
-  scales: usize,
-  y: usize,
-  M: i32,
-  N: i32,
-  K: i32,
-  scratch: usize,
-  scratchStride: i32,
-): void {
-  const first = groupStart(N, 2, tid, nthreads);
-  const end = groupStart(N, 2, tid + 1, nthreads);
-  if (first >= end) return;
-  const xq = scratch + <usize>tid * scratchStride;
-  quantizeActivations(x, xq, M, K);
-  matvecQ8_0Int8Rows(xq, quants, scales, y, M, N, K, first, end);
-}
-
-/** x f32 [M, K] → its int8 form for matvecQ8_0Int8Rows at xq (matvecQ8_0Int8ScratchBytes(M, K) bytes). */
-export function quantizeActivations(x: usize, xq: usize, M: i32, K: i32): void {
+export function quantizeQ8Activations(tid: i32, nthreads: i32, x: usize, xq: usize, M: i32, K: i32): void {
   const blocks = K >> 5;
   const xd = xq + ((<usize>M * K) << 1);
-  for (let m = 0; m < M; m++) {
+  const end = shareStart(M, tid + 1, nthreads);
+  for (let m = shareStart(M, tid, nthreads); m < end; m++) {
     quantizeRow(x + ((<usize>m * K) << 2), xq + ((<usize>m * K) << 1), xd + ((<usize>m * blocks) << 2), blocks);
   }
 }
 
-/** Rows first..end of matvecQ8_0Int8, x already quantized at xq by quantizeActivations. */
-export function matvecQ8_0Int8Rows(xq: usize, quants: usize, scales: usize, y: usize, M: i32, N: i32, K: i32, first: i32, end: i32): void {
+/**
+ * xq: x [M, K] as quantizeQ8Activations wrote it; quants [N, K], scales [N, K / 32] → y f32 [M, N],
+ * K a multiple of 32.
+ */
+export function matvecQ8_0(
+  tid: i32,
+  nthreads: i32,
+  xq: usize,
+  quants: usize,
+  scales: usize,
+  y: usize,
+  M: i32,
+  N: i32,
+  K: i32,
+): void {
+  matvecQ8_0Rows(xq, quants, scales, y, M, N, K, groupStart(N, 2, tid, nthreads), groupStart(N, 2, tid + 1, nthreads));
+}
+
+/** Rows first..end of matvecQ8_0. */
+export function matvecQ8_0Rows(xq: usize, quants: usize, scales: usize, y: usize, M: i32, N: i32, K: i32, first: i32, end: i32): void {
   const blocks = K >> 5;
   const xd = xq + ((<usize>M * K) << 1); // [M, K] int16, then [M, blocks] f32
   const scaleRowBytes = <usize>blocks << 1;

@@ -23,7 +23,16 @@ export function metaShardFile(rank: number): string {
   return `consolidated.${String(rank).padStart(2, '0')}.pth`;
 }
 
-export async function isFile(path: string): Promise<boolean> {
+/**
+ * Whether anything is at `path`. A folder's files are found by name whatever they are, so that a
+ * `params.json` that is a directory or a FIFO is then refused naming it (see openRegularFile) rather
+ * than passed over as absent.
+ */
+export async function exists(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => undefined)) !== undefined;
+}
+
+export async function isRegularFile(path: string): Promise<boolean> {
   return (await stat(path).catch(() => undefined))?.isFile() ?? false;
 }
 
@@ -43,7 +52,7 @@ export async function findMetaShards(dir: string): Promise<string[]> {
 export async function findTokenizerFile(dir: string): Promise<string | undefined> {
   for (const name of TOKENIZER_FILES) {
     const path = join(dir, name);
-    if (await isFile(path)) return path;
+    if (await exists(path)) return path;
   }
   return undefined;
 }

@@ -1,9 +1,9 @@
-import { type FileHandle, open } from 'node:fs/promises';
+import { constants, type FileHandle, open, stat } from 'node:fs/promises';
 import { byteSize, q8_0ScalesOffset } from '@llama-ts/kernels';
 import type { ModelArgs, RuntimeSizes } from '../../args.js';
 import { ModelError } from '../../errors.js';
-import { expectedShapes } from '../../weights.js';
-import { errorText } from '../guards.js';
+import { expectedShapes } from '../../shapes.js';
+import { openRegularFile } from '../regular-file.js';
 import { readExactly } from '../safetensors.js';
 import type { CheckpointReader, CheckpointTensor, TensorDType } from '../types.js';
 import { argsFromGGUF, checkArchitecture } from './args.js';
@@ -76,8 +76,9 @@ export function q8_0FromGGMLBlocks(raw: Uint8Array, elements: number): Uint8Arra
 export async function isGGUFFile(path: string): Promise<boolean> {
   let handle: FileHandle | undefined;
   try {
-    handle = await open(path, 'r');
-    if (!(await handle.stat()).isFile()) return false;
+    // Never open what is not a regular file: opening a FIFO would block until a writer appears.
+    if (!(await stat(path)).isFile()) return false;
+    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
     const magic = Buffer.alloc(4);
     const { bytesRead } = await handle.read(magic, 0, 4, 0);
     return bytesRead === 4 && magic.toString('latin1') === 'GGUF';
@@ -98,12 +99,7 @@ export async function openGGUFCheckpoint(
   sizes: RuntimeSizes = {},
   beforeReading?: (args: ModelArgs, dtypeOf: (name: string) => TensorDType | undefined) => void,
 ): Promise<GGUFCheckpoint> {
-  let handle: FileHandle;
-  try {
-    handle = await open(path, 'r');
-  } catch (error) {
-    throw new ModelError(`${path}: cannot open (${errorText(error)})`);
-  }
+  const handle = await openRegularFile(path, 'GGUF file');
   let closed = false;
   try {
     const header = await readGGUFHeaderFrom(handle, path);
