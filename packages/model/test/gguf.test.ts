@@ -305,6 +305,88 @@ describe('whole models', () => {
     expect(maxAbsDiff(logProbs, goldenExpected.prompt_logprobs)).toBeLessThan(0.3);
   });
 
+  describe('4-bit block formats load as they are, and compute what their dequantised weights do', () => {
+    /** A model whose rows are 256 long (the k-quants' block), its weights smooth pseudo-random values. */
+    const wide: GoldenModel = {
+      args: { ...golden?.args } as GoldenModel['args'],
+      tensors: [],
+    };
+    const tokens = [1, 17, 42, 5, 63, 8, 30];
+    let wasm: Backend;
+    beforeAll(async () => {
+      wasm = await createBackend({ kind: 'wasm', threads: 1, log: null });
+      const dim = 256;
+      const shapes: [string, number[]][] = [
+        ['tok_embeddings.weight', [64, dim]],
+        ['norm.weight', [dim]],
+        ['output.weight', [64, dim]],
+        ['layers.0.attention_norm.weight', [dim]],
+        ['layers.0.attention.wq.weight', [dim, dim]],
+        ['layers.0.attention.wk.weight', [128, dim]],
+        ['layers.0.attention.wv.weight', [128, dim]],
+        ['layers.0.attention.wo.weight', [dim, dim]],
+        ['layers.0.ffn_norm.weight', [dim]],
+        ['layers.0.feed_forward.w1.weight', [dim, dim]],
+        ['layers.0.feed_forward.w2.weight', [dim, dim]],
+        ['layers.0.feed_forward.w3.weight', [dim, dim]],
+      ];
+      wide.tensors = shapes.map(([name, shape], t) => {
+        const size = shape.reduce((a, b) => a * b, 1);
+        const values = name.endsWith('norm.weight')
+          ? new Float32Array(size).fill(1)
+          : Float32Array.from({ length: size }, (_, i) => 0.1 * Math.sin(i * 0.7 + t) * Math.cos(i * 0.013 * (t + 1)));
+        return { name, shape, values };
+      });
+      wide.args = {
+        ...golden.args,
+        dim,
+        nLayers: 1,
+        nHeads: 4,
+        nKvHeads: 2,
+        headDim: 64,
+        ffnHiddenDim: dim,
+        vocabSize: 64,
+      };
+    });
+    afterAll(() => wasm.destroy());
+
+    async function logits(path: string, backend: Backend, prompt: readonly number[]): Promise<Float32Array> {
+      const model = await loadModel(path, { backend, maxSeqLen: 32 });
+      try {
+        return await model.forward([[...prompt]], 0, { logits: 'all' });
+      } finally {
+        model.dispose();
+      }
+    }
+
+    it.each([
+      ['Q4_0', 'the golden model'],
+      ['Q4_K', 'a model with 256-long rows'],
+    ] as const)('%s (%s) on cpu and wasm', async (type, _) => {
+      const model = type === 'Q4_0' ? golden : wide;
+      const prompt = type === 'Q4_0' ? goldenExpected.tokens : tokens;
+      const path = await writeGoldenGGUF(scratch, `whole-${type}`, model, { type });
+      const { reader } = await openCheckpoint(path);
+      expect(reader.tensors.find((t) => t.name === 'layers.0.attention.wq.weight')?.dtype).toBe(type.toLowerCase());
+      // The same stored values as f32: each tensor dequantised (float64, exact in f32) on load.
+      const weights = await loadWeights(reader, model.args, cpu, { storage: 'f32' });
+      const dequantised = await Promise.all(
+        model.tensors.map(async (t) => ({ ...t, values: await tensorOf(weights, t.name).toFloat32() })),
+      );
+      await reader.close();
+      const f32Path = await writeGoldenGGUF(scratch, `whole-${type}-dequantised`, { ...model, tensors: dequantised });
+      for (const backend of [cpu, wasm]) {
+        const quantised = await logits(path, backend, prompt);
+        const reference = await logits(f32Path, backend, prompt);
+        const vocab = model.args.vocabSize;
+        expect(
+          maxAbsDiff(promptLogProbs(quantised, prompt, vocab), promptLogProbs(reference, prompt, vocab)),
+          `${type} on ${backend.kind}`,
+        ).toBeLessThan(1e-4);
+      }
+    });
+  });
+
   it('is sized by its real dtypes before loading: a Q8_0 file fits where its f16 twin does not', async () => {
     const args = { ...golden.args, maxSeqLen: 8 };
     const q8 = modelFootprint(args, 'q8_0').totalBytes;
@@ -425,7 +507,7 @@ describe('broken files', () => {
     );
   });
 
-  it('unknown and not-yet-loadable tensor types, named with the tensor', async () => {
+  it('unknown and unsupported tensor types, named with the tensor', async () => {
     const header = await readGGUFHeader(good);
     const info = header.tensors.find((t) => t.name === 'blk.0.attn_q.weight');
     if (!info) throw new Error('no attn_q');
@@ -436,11 +518,14 @@ describe('broken files', () => {
     unknown.writeUInt32LE(99, typeAt);
     await fails(await variant('type-99', unknown), /tensor "blk\.0\.attn_q\.weight": unknown ggml type 99/);
 
-    const q4k = await rewrite('q4k', (_, tensors) => {
+    const q5_0 = await rewrite('q5_0', (_, tensors) => {
       const q = tensors.find((t) => t.name === 'blk.0.attn_q.weight');
-      if (q) Object.assign(q, { shape: [64, 256], type: 'Q4_K', data: new Uint8Array(64 * 144) });
+      if (q) Object.assign(q, { type: 'Q5_0', data: new Uint8Array(((64 * 64) / 32) * 22) });
     });
-    await fails(q4k, /tensor "blk\.0\.attn_q\.weight" is Q4_K; llama-ts cannot load this 4\/5\/6-bit type yet/);
+    await fails(
+      q5_0,
+      /tensor "blk\.0\.attn_q\.weight" is Q5_0; llama-ts does not support this type\. Loadable types: .*Q4_K/,
+    );
   });
 
   it('a shape that does not match the metadata, a missing or an unknown tensor', async () => {

@@ -7,10 +7,11 @@
 export type CheckpointDType = 'f32' | 'f16' | 'bf16';
 
 /**
- * Block-quantised types a checkpoint may hold (GGUF). `read()` returns them in the kernels' storage
- * layout (see @llama-ts/kernels' dtype.ts), so they upload without being dequantised.
+ * Block-quantised types a checkpoint may hold (GGUF): llama.cpp's block formats, which are the
+ * kernels' block dtypes. `read()` returns them in the kernels' storage layout (see @llama-ts/kernels'
+ * quant/layout.ts), so they upload without being dequantised.
  */
-export type QuantizedDType = 'q8_0';
+export type QuantizedDType = 'q8_0' | 'q4_0' | 'q4_1' | 'q4_k' | 'q5_k' | 'q6_k';
 
 /** What a checkpoint tensor may be. */
 export type TensorDType = CheckpointDType | QuantizedDType;
@@ -21,7 +22,7 @@ export interface CheckpointTensor<D extends TensorDType = CheckpointDType> {
   name: string;
   shape: number[];
   dtype: D;
-  /** Bytes `read()` returns: shape's element count times the dtype's size (q8_0: its kernels layout's size). */
+  /** Bytes `read()` returns: shape's element count times the dtype's size (a block type: its kernels layout's size). */
   byteLength: number;
   /** The file (or files, for a merged shard) it comes from, for error messages. */
   source: string;

@@ -1,11 +1,11 @@
 import { constants, type FileHandle, open, stat } from 'node:fs/promises';
-import { byteSize, q8_0ScalesOffset } from '@llama-ts/kernels';
+import { blocksToStorage, byteSize, q8_0ScalesOffset } from '@llama-ts/kernels';
 import type { ModelArgs, RuntimeSizes } from '../../args.js';
 import { ModelError } from '../../errors.js';
 import { expectedShapes } from '../../shapes.js';
 import { openRegularFile } from '../regular-file.js';
 import { readExactly } from '../safetensors.js';
-import type { CheckpointReader, CheckpointTensor, TensorDType } from '../types.js';
+import type { CheckpointReader, CheckpointTensor, QuantizedDType, TensorDType } from '../types.js';
 import { argsFromGGUF, checkArchitecture } from './args.js';
 import { GGUFMetadata } from './metadata.js';
 import { ggufNameForMeta, metaNameForGGUF, ROPE_FREQS_TENSOR } from './names.js';
@@ -33,21 +33,33 @@ export interface GGUFCheckpoint {
 
 /**
  * How each ggml type a checkpoint tensor may have is read: its dtype here and how the file's blocks
- * become the kernels' storage layout.
- *
- * TODO(issue 14, G2's kernels work): Q4_0, Q4_1, Q4_K, Q5_K and Q6_K become storage dtypes with
- * kernels of their own; add them here (with their block re-layout, if the kernels' layout differs
- * from ggml's) and to QuantizedDType in ../types.ts. Until then they are refused by name below.
+ * become the kernels' storage layout (the same bytes, each block's fields gathered into planes:
+ * nothing is dequantised).
  */
 const LOADABLE_TYPES: Readonly<
-  Record<string, { dtype: TensorDType; toStorage?: (raw: Uint8Array, elements: number) => Uint8Array }>
+  Record<
+    string,
+    | { dtype: TensorDType; toStorage?: undefined }
+    | { dtype: QuantizedDType; toStorage: (raw: Uint8Array, elements: number) => Uint8Array }
+  >
 > = {
   F32: { dtype: 'f32' },
   F16: { dtype: 'f16' },
   BF16: { dtype: 'bf16' },
-  Q8_0: { dtype: 'q8_0', toStorage: q8_0FromGGMLBlocks },
+  Q8_0: { dtype: 'q8_0' as const, toStorage: q8_0FromGGMLBlocks },
+  Q4_0: blockType('q4_0'),
+  Q4_1: blockType('q4_1'),
+  Q4_K: blockType('q4_k'),
+  Q5_K: blockType('q5_k'),
+  Q6_K: blockType('q6_k'),
 };
-const PENDING_TYPES: ReadonlySet<string> = new Set(['Q4_0', 'Q4_1', 'Q4_K', 'Q5_K', 'Q6_K']);
+
+function blockType(dtype: QuantizedDType): {
+  dtype: QuantizedDType;
+  toStorage: (raw: Uint8Array, n: number) => Uint8Array;
+} {
+  return { dtype, toStorage: (raw: Uint8Array, elements: number) => blocksToStorage(dtype, raw, elements) };
+}
 
 /** Bytes of a ggml Q8_0 block: an f16 scale d, then 32 int8 quants (value = d × q). */
 const Q8_0_GGML_BLOCK_BYTES = 34;
@@ -146,9 +158,7 @@ function loadableType(info: GGUFTensorInfo, path: string) {
   const name = info.type.name;
   const load = LOADABLE_TYPES[name];
   if (load) return load;
-  const why = PENDING_TYPES.has(name)
-    ? 'llama-ts cannot load this 4/5/6-bit type yet (its kernels are being written)'
-    : 'llama-ts does not support this type';
+  const why = 'llama-ts does not support this type';
   throw new ModelError(
     `${path}: tensor "${info.name}" is ${name}; ${why}. Loadable types: ${Object.keys(LOADABLE_TYPES).join(', ')} ` +
       '(re-quantise with llama-quantize, e.g. to Q8_0)',
@@ -164,7 +174,7 @@ function checkpointTensor(
   isClosed: () => boolean,
 ): GGUFCheckpointTensor {
   const elements = info.elements;
-  const byteLength = load.toStorage ? byteSize(load.dtype as 'q8_0', elements) : info.byteLength;
+  const byteLength = load.toStorage ? byteSize(load.dtype, elements) : info.byteLength;
   return {
     name: metaName,
     storedName: info.name,

@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises';
-import { f32ToF16, f32ToF16Bits } from '@llama-ts/kernels';
+import { BLOCK_FORMATS, f32ToF16, f32ToF16Bits, quantizeToGgmlBlocks } from '@llama-ts/kernels';
 import { ModelError } from '../../errors.js';
 import { GGML_TYPES, GGUF_DEFAULT_ALIGNMENT, GGUF_MAGIC, GGUF_SCALAR_BYTES, GGUFValueType } from './format.js';
 import { ggufNameForMeta } from './names.js';
@@ -36,7 +36,7 @@ export const ggufValue = {
 };
 
 /** The ggml types the writer encodes from f32 values. */
-export type GGMLEncodableType = 'F32' | 'F16' | 'BF16' | 'Q8_0';
+export type GGMLEncodableType = 'F32' | 'F16' | 'BF16' | 'Q8_0' | 'Q4_0' | 'Q4_1' | 'Q4_K' | 'Q5_K' | 'Q6_K';
 
 export interface GGUFTensorToWrite {
   name: string;
@@ -230,7 +230,8 @@ const roundHalfAway = (x: number) => Math.sign(x) * Math.floor(Math.abs(x) + 0.5
 
 /**
  * f32 values in a ggml type's layout, as llama.cpp encodes them: Q8_0 as quantize_row_q8_0_ref
- * (per block of 32, d = amax / 127 stored as f16, q = roundf(x · (1/d)) from the f32 d).
+ * (per block of 32, d = amax / 127 stored as f16, q = roundf(x · (1/d)) from the f32 d); Q4_0, Q4_1,
+ * Q4_K, Q5_K and Q6_K by the kernels' ports of ggml's reference quantisers.
  */
 export function encodeGGML(values: Float32Array, type: GGMLEncodableType): Uint8Array {
   const n = values.length;
@@ -264,6 +265,13 @@ export function encodeGGML(values: Float32Array, type: GGMLEncodableType): Uint8
         }
       }
       return out;
+    }
+    default: {
+      // The 4-6-bit formats: the kernels' ports of ggml's reference quantisers (quantize_row_*_ref).
+      const dtype = type.toLowerCase() as 'q4_0' | 'q4_1' | 'q4_k' | 'q5_k' | 'q6_k';
+      const block = BLOCK_FORMATS[dtype].blockElements;
+      if (n % block !== 0) throw new ModelError(`encodeGGML: ${type} needs a multiple of ${block} values, got ${n}`);
+      return quantizeToGgmlBlocks(dtype, values);
     }
   }
 }
