@@ -1,5 +1,5 @@
 import { statSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
+import { basename, extname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Llama } from '@llama-ts/generation';
 import { type Backend, type BackendChoice, createBackend } from '@llama-ts/kernels';
@@ -13,6 +13,9 @@ import { createLoadProgress } from './progress.js';
 
 /** The model flags shared by complete, chat, bench and serve, as commander parses them. */
 export interface ModelFlags {
+  /** A .gguf file or a checkpoint folder. */
+  model?: string;
+  /** --model's older name, for folders. */
   ckptDir?: string;
   tokenizer?: string;
   maxSeqLen?: number;
@@ -27,8 +30,9 @@ export interface ModelFlags {
 export interface LoadedModel {
   llama: Llama;
   backend: Backend;
+  /** The checkpoint folder or GGUF file. */
   ckptDir: string;
-  /** The checkpoint folder's name, as /v1/models and bench report it. */
+  /** The checkpoint folder's name (a GGUF file's, without .gguf), as /v1/models and bench report it. */
   name: string;
   /** False when the checkpoint has no tokenizer and ids are spelled `<n>` (see idTokenizer). */
   hasTokenizer: boolean;
@@ -67,12 +71,13 @@ function idList(value: string): number[] {
 export function addModelFlags(command: Command): Command {
   return command
     .option(
-      '--ckpt-dir <dir>',
-      'checkpoint folder: Meta (params.json + consolidated.NN.pth) or Hugging Face (config.json + safetensors); default: the built-in model',
+      '-m, --model <path>',
+      'a GGUF file (llama architecture, with its tokenizer) or a checkpoint folder: Meta (params.json + consolidated.NN.pth) or Hugging Face (config.json + safetensors); default: the built-in model',
     )
+    .option('--ckpt-dir <dir>', 'a checkpoint folder (the older name of --model)')
     .option(
       '--tokenizer <path>',
-      "tokenizer.model (Llama 3's tiktoken or Llama 1/2's SentencePiece) or tokenizer.json (character tokenizer); default: the one in the checkpoint folder, else ids are spelled '<n>'",
+      "tokenizer.model (Llama 3's tiktoken or Llama 1/2's SentencePiece), tokenizer.json (Hugging Face's Llama 3, or a character tokenizer); default: the GGUF's or the checkpoint folder's, else ids are spelled '<n>'",
     )
     .option('--max-seq-len <n>', 'context length (KV cache positions)', positiveInt)
     .option('--max-batch-size <n>', 'KV cache slots (sequences generated together)', positiveInt)
@@ -100,7 +105,25 @@ function isFolder(path: string): boolean {
   }
 }
 
-function resolveCkptDir(flags: ModelFlags): string {
+function exists(path: string): boolean {
+  try {
+    statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The model the flags name: --model (a .gguf file or a folder), --ckpt-dir (a folder), or the built-in one. */
+export function resolveModelPath(flags: Pick<ModelFlags, 'model' | 'ckptDir'>): string {
+  if (flags.model !== undefined && flags.ckptDir !== undefined) {
+    throw new CliError('--model and --ckpt-dir name the same thing (--ckpt-dir is its older name); give one');
+  }
+  if (flags.model !== undefined) {
+    const path = resolve(flags.model);
+    if (!exists(path)) throw new CliError(`--model ${flags.model}: no such file or folder`);
+    return path;
+  }
   if (flags.ckptDir !== undefined) {
     const dir = resolve(flags.ckptDir);
     if (!isFolder(dir)) throw new CliError(`checkpoint folder ${flags.ckptDir} does not exist or is not a folder`);
@@ -109,7 +132,7 @@ function resolveCkptDir(flags: ModelFlags): string {
   const dir = defaultModelDir();
   if (!isFolder(dir)) {
     throw new CliError(
-      'no --ckpt-dir given and the built-in default model is not installed (apps/cli/default-model); pass --ckpt-dir',
+      'no --model given and the built-in default model is not installed (apps/cli/default-model); pass --model',
     );
   }
   return dir;
@@ -130,7 +153,7 @@ export function describeFamily(llama: Llama): string | undefined {
 
 /** Loads the model the flags name, with a progress bar on stderr when it is a terminal. */
 export async function loadFromFlags(flags: ModelFlags): Promise<LoadedModel> {
-  const ckptDir = resolveCkptDir(flags);
+  const ckptDir = resolveModelPath(flags);
   const backend = await createBackend({
     kind: flags.backend ?? 'auto',
     ...(flags.threads !== undefined ? { threads: flags.threads } : {}),
@@ -148,6 +171,7 @@ export async function loadFromFlags(flags: ModelFlags): Promise<LoadedModel> {
       ...(flags.stopTokens !== undefined ? { stopTokens: flags.stopTokens } : {}),
       backend,
       onProgress: (p) => progress.update(p.loadedBytes, p.totalBytes),
+      log: (message) => process.stderr.write(`llama-ts: ${message}\n`),
       ...(flags.maxSeqLen !== undefined ? { maxSeqLen: flags.maxSeqLen } : {}),
       ...(flags.maxBatchSize !== undefined ? { maxBatchSize: flags.maxBatchSize } : {}),
       ...(flags.weightStorage !== undefined ? { weightStorage: flags.weightStorage } : {}),
@@ -165,7 +189,7 @@ export async function loadFromFlags(flags: ModelFlags): Promise<LoadedModel> {
     llama,
     backend,
     ckptDir,
-    name: basename(ckptDir),
+    name: basename(ckptDir, extname(ckptDir) === '.gguf' ? '.gguf' : ''),
     hasTokenizer: llama.hasTokenizer,
     dispose() {
       llama.dispose();

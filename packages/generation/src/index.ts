@@ -1,8 +1,17 @@
 export { ChatSession, type ChatSessionOptions } from './chat-session.js';
+export { type ChatTemplateKind, recogniseChatTemplate } from './chat-template.js';
 export { GenerationError } from './errors.js';
 export type { GenerateOptions, GenerateResult } from './generate.js';
+export { type GGUFTokenizer, tokenizerFromGGUF, UnsupportedVocabularyError } from './gguf-tokenizer.js';
 export { idTokenizer } from './id-tokenizer.js';
-export { type BuildOptions, type ChatCompletion, type CompletionOptions, Llama, type TextCompletion } from './llama.js';
+export {
+  type BuildOptions,
+  type ChatCompletion,
+  type CompletionOptions,
+  Llama,
+  type LlamaOptions,
+  type TextCompletion,
+} from './llama.js';
 export {
   type LogitsContext,
   type LogitsProcessor,

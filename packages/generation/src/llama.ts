@@ -2,6 +2,7 @@ import {
   type Backend,
   type BackendChoice,
   findTokenizerFile,
+  isGGUFFile,
   type LlamaFamily,
   type LoadProgress,
   loadModel,
@@ -12,15 +13,16 @@ import {
 import {
   type Dialog,
   type DialogFormat,
-  dialogFormatFor,
   loadAnyTokenizer,
   type TextTokenizer,
   tokenizerFamily,
   UnsupportedTokenizerError,
 } from '@llama-ts/tokenizer/node';
 import { ChatSession, type ChatSessionOptions } from './chat-session.js';
+import { type ChatAvailability, chatAvailability } from './chat-template.js';
 import { GenerationError } from './errors.js';
 import { type GenerateOptions, type GenerateResult, generate, type LoopContext } from './generate.js';
+import { tokenizerFromGGUF, UnsupportedVocabularyError } from './gguf-tokenizer.js';
 import { idTokenizer, isIdTokenizer } from './id-tokenizer.js';
 import type { LanguageModel } from './model.js';
 import { createSamplingRng, type SamplingRng } from './sampling-rng.js';
@@ -28,16 +30,21 @@ import { type StreamDelta, type StreamOptions, type StreamSummary, streamTokens 
 import type { Usage } from './usage.js';
 
 export interface BuildOptions {
-  /** A Meta (`params.json` + `consolidated.NN.pth`) or Hugging Face (`config.json` + safetensors) folder. */
+  /**
+   * A Meta (`params.json` + `consolidated.NN.pth`) or Hugging Face (`config.json` + safetensors)
+   * folder, or a GGUF file (`llama` architecture; its tokenizer and chat template come with it).
+   */
   ckptDir: string;
   /**
-   * Llama 3's `tokenizer.model` (tiktoken), Llama 1/2's `tokenizer.model` (SentencePiece), or a
-   * CharTokenizer's `tokenizer.json`. Default: whichever is in ckptDir.
+   * Llama 3's `tokenizer.model` (tiktoken), Llama 1/2's `tokenizer.model` (SentencePiece), a
+   * Hugging Face Llama 3 `tokenizer.json`, or a CharTokenizer's `tokenizer.json`. Default: the GGUF
+   * file's own, or whichever is in ckptDir.
    */
   tokenizerPath?: string;
   /**
-   * When there is no tokenizer (no tokenizerPath, none in ckptDir): 'throw' (default), or 'ids' to
-   * drive the model with token ids, spelled `<n>` in text (see idTokenizer).
+   * When there is no tokenizer (no tokenizerPath, none in ckptDir or the GGUF, or a GGUF vocabulary
+   * llama-ts cannot read yet): 'throw' (default), or 'ids' to drive the model with token ids,
+   * spelled `<n>` in text (see idTokenizer).
    */
   withoutTokenizer?: 'throw' | 'ids';
   /** Stop token ids for a model opened without a tokenizer (a tokenizer brings its own). */
@@ -53,6 +60,8 @@ export interface BuildOptions {
   /** Seeds the sampler's random stream (default 1, as the reference's torch.manual_seed). */
   seed?: number;
   onProgress?: (progress: LoadProgress) => void;
+  /** Notes worth a line (a GGUF vocabulary opened as ids because llama-ts cannot read it yet). */
+  log?: (message: string) => void;
 }
 
 export interface CompletionOptions extends Omit<GenerateOptions, 'echo'> {}
@@ -78,14 +87,50 @@ function isTokenIds(prompt: Dialog | readonly number[]): prompt is readonly numb
   return prompt.length > 0 && typeof prompt[0] === 'number';
 }
 
+/** A tokenizer and what the checkpoint says about using it. */
+interface OpenedTokenizer {
+  tokenizer: TextTokenizer;
+  addBos?: boolean;
+  chatTemplate?: string;
+}
+
+/** No tokenizer, and why (for the id tokenizer's message when text is given). */
+interface NoTokenizer {
+  tokenizer: undefined;
+  reason: string;
+}
+
+/** The GGUF's tokenizer; with withoutTokenizer 'ids', none (and a note) when its vocabulary is unsupported. */
+async function ggufTokenizer(options: BuildOptions): Promise<OpenedTokenizer | NoTokenizer | undefined> {
+  try {
+    return await tokenizerFromGGUF(options.ckptDir);
+  } catch (error) {
+    if (!(error instanceof UnsupportedVocabularyError) || options.withoutTokenizer !== 'ids') throw error;
+    options.log?.(`${error.message}; driving the model with token ids`);
+    return { tokenizer: undefined, reason: error.message };
+  }
+}
+
 /**
- * The tokenizer `options` name or ckptDir holds, or why there is none (a model driven by token ids):
- * no tokenizer file, or (with withoutTokenizer 'ids') one found in ckptDir in a format not read yet,
- * such as Hugging Face's tokenizer.json, so that such a folder still runs on token ids.
+ * The tokenizer `options` name, or the GGUF's, or the one ckptDir holds, or why there is none (a
+ * model driven by token ids): no tokenizer, or (with withoutTokenizer 'ids') one found in ckptDir or
+ * the GGUF in a format not read yet, such as a tokenizer.json that is not Llama 3's or a SentencePiece
+ * vocabulary, so that such a model still runs on token ids.
  */
-async function openTokenizer(
-  options: BuildOptions,
-): Promise<{ tokenizer: TextTokenizer } | { tokenizer: undefined; reason: string }> {
+async function openTokenizer(options: BuildOptions, isGGUF: boolean): Promise<OpenedTokenizer | NoTokenizer> {
+  if (options.tokenizerPath === undefined && isGGUF) {
+    const opened = await ggufTokenizer(options);
+    if (opened !== undefined) {
+      if (opened.tokenizer !== undefined) checkNoStopTokens(options);
+      return opened;
+    }
+    if (options.withoutTokenizer === 'ids') {
+      return { tokenizer: undefined, reason: `${options.ckptDir} has no tokenizer (tokenizer.ggml.*)` };
+    }
+    throw new GenerationError(
+      `Llama.build: no tokenizerPath given and ${options.ckptDir} has no tokenizer (tokenizer.ggml.*) (withoutTokenizer: 'ids' opens it with token ids only)`,
+    );
+  }
   const path = options.tokenizerPath ?? (await findTokenizerFile(options.ckptDir));
   if (path === undefined) {
     if (options.withoutTokenizer === 'ids') {
@@ -105,12 +150,24 @@ async function openTokenizer(
     }
     throw error;
   }
+  checkNoStopTokens(options);
+  return { tokenizer };
+}
+
+function checkNoStopTokens(options: BuildOptions): void {
   if (options.stopTokens !== undefined) {
     throw new GenerationError(
       'Llama.build: stopTokens is for checkpoints without a tokenizer (the tokenizer has its own stop tokens)',
     );
   }
-  return { tokenizer };
+}
+
+export interface LlamaOptions {
+  seed?: number;
+  /** Prepend the begin-of-text id to text prompts (default true; a GGUF's add_bos_token). */
+  addBos?: boolean;
+  /** The model's chat template (a GGUF's tokenizer.chat_template), which picks the chat format. */
+  chatTemplate?: string;
 }
 
 /**
@@ -125,6 +182,8 @@ export class Llama {
    * else what the checkpoint says (ModelArgs.family), else 'llama3'.
    */
   readonly family: LlamaFamily;
+  readonly #chat: ChatAvailability;
+  readonly #addBos: boolean;
   /** False when the model is driven by token ids (see idTokenizer): there is no real tokenizer. */
   readonly hasTokenizer: boolean;
   #rng: SamplingRng;
@@ -134,7 +193,7 @@ export class Llama {
   constructor(
     readonly model: LanguageModel & { dispose?(): void },
     readonly tokenizer: TextTokenizer,
-    options: { seed?: number } = {},
+    options: LlamaOptions = {},
   ) {
     if (model.args.vocabSize !== tokenizer.nWords) {
       throw new GenerationError(
@@ -142,14 +201,17 @@ export class Llama {
       );
     }
     this.#rng = createSamplingRng(options.seed ?? 1);
-    this.chatFormat = dialogFormatFor(tokenizer);
+    this.#chat = chatAvailability(tokenizer, options.chatTemplate);
+    this.chatFormat = 'format' in this.#chat ? this.#chat.format : undefined;
     this.family = tokenizerFamily(tokenizer) ?? model.args.family ?? 'llama3';
+    this.#addBos = options.addBos ?? true;
     this.hasTokenizer = !isIdTokenizer(tokenizer);
   }
 
   static async build(options: BuildOptions): Promise<Llama> {
     if (!options || typeof options.ckptDir !== 'string') throw new GenerationError('Llama.build: ckptDir is required');
-    const opened = await openTokenizer(options);
+    const isGGUF = await isGGUFFile(options.ckptDir);
+    const opened = await openTokenizer(options, isGGUF);
     const tokenizer = opened.tokenizer;
     // Llama 1/2's params.json leaves the vocabulary size and the RoPE base to the tokenizer's family.
     const family = tokenizer ? tokenizerFamily(tokenizer) : undefined;
@@ -163,15 +225,24 @@ export class Llama {
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
     try {
-      return new Llama(
-        model,
-        tokenizer ?? idTokenizer(model.args.vocabSize, options.stopTokens, opened.reason),
-        options.seed !== undefined ? { seed: options.seed } : {},
-      );
+      const seed = options.seed !== undefined ? { seed: options.seed } : {};
+      if (opened.tokenizer === undefined) {
+        return new Llama(model, idTokenizer(model.args.vocabSize, options.stopTokens, opened.reason), seed);
+      }
+      return new Llama(model, opened.tokenizer, {
+        ...seed,
+        ...(opened.addBos !== undefined ? { addBos: opened.addBos } : {}),
+        ...(opened.chatTemplate !== undefined ? { chatTemplate: opened.chatTemplate } : {}),
+      });
     } catch (error) {
       model.dispose();
       throw error;
     }
+  }
+
+  /** Why this model cannot chat (undefined when it can): its tokenizer, or a chat template llama-ts does not have. */
+  get chatUnavailable(): { because: 'tokenizer' | 'template'; message: string } | undefined {
+    return 'unavailable' in this.#chat ? { because: this.#chat.because, message: this.#chat.unavailable } : undefined;
   }
 
   /** Restarts the sampler's random stream. */
@@ -189,7 +260,7 @@ export class Llama {
     if (!Array.isArray(prompts)) throw new GenerationError('textCompletion: prompts must be an array of strings');
     const promptTokens = prompts.map((p, i) => {
       if (typeof p !== 'string') throw new GenerationError(`textCompletion: prompts[${i}] must be a string`);
-      return this.tokenizer.encode(p, { bos: true, eos: false });
+      return this.tokenizer.encode(p, { bos: this.#addBos, eos: false });
     });
     const result = await this.generate(promptTokens, options);
     return result.tokens.map((ids, i) => ({
@@ -221,7 +292,7 @@ export class Llama {
   ): AsyncGenerator<StreamDelta, StreamSummary> {
     const tokens =
       typeof prompt === 'string'
-        ? this.tokenizer.encode(prompt, { bos: true, eos: false })
+        ? this.tokenizer.encode(prompt, { bos: this.#addBos, eos: false })
         : isTokenIds(prompt)
           ? prompt
           : this.#requireChatFormat('stream').encodeDialogPrompt(prompt as Dialog);
@@ -245,12 +316,13 @@ export class Llama {
   }
 
   #requireChatFormat(what: string): DialogFormat {
-    if (!this.chatFormat) {
+    if ('unavailable' in this.#chat) {
+      if (this.#chat.because === 'template') throw new GenerationError(`${what}: ${this.#chat.unavailable}`);
       throw new GenerationError(
         `${what} needs a Llama 3 or Llama 2 tokenizer (a chat format); this model has ${this.hasTokenizer ? 'a character tokenizer' : 'no tokenizer'}`,
       );
     }
-    return this.chatFormat;
+    return this.#chat.format;
   }
 
   #tokenDetails(ids: number[], logprobs: number[] | undefined) {

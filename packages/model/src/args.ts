@@ -30,6 +30,11 @@ export interface ModelArgs {
   ropeTheta: number;
   /** Llama 3.1+ frequency scaling, when the checkpoint declares it. */
   ropeScaling?: RopeScaling;
+  /**
+   * A divisor per rotation frequency (headDim / 2 of them), as llama.cpp's `rope_freqs.weight`
+   * stores Llama 3.1's scaling in a GGUF file; applied instead of ropeScaling.
+   */
+  ropeFreqFactors?: readonly number[];
   /** 'interleaved' (Meta checkpoints) or 'half' (Hugging Face's permuted q/k rows). */
   ropeLayout: 'interleaved' | 'half';
   /** Longest sequence (prompt + generation) the KV cache holds. */
@@ -91,7 +96,8 @@ function field(
   return value;
 }
 
-function runtime(sizes: RuntimeSizes, checkpointMaxSeqLen: number | undefined, source: string) {
+/** maxSeqLen and maxBatchSize from the caller's sizes, within what the checkpoint was trained for. */
+export function runtimeSizes(sizes: RuntimeSizes, checkpointMaxSeqLen: number | undefined, source: string) {
   const maxSeqLen = sizes.maxSeqLen ?? checkpointMaxSeqLen ?? 2048;
   const maxBatchSize = sizes.maxBatchSize ?? 1;
   if (!Number.isInteger(maxSeqLen) || maxSeqLen < 1)
@@ -108,7 +114,7 @@ function runtime(sizes: RuntimeSizes, checkpointMaxSeqLen: number | undefined, s
 }
 
 /** Checks the relations between sizes that the forward pass relies on. */
-function checked(args: ModelArgs, source: string): ModelArgs {
+export function checkedArgs(args: ModelArgs, source: string): ModelArgs {
   if (args.dim % args.nHeads !== 0) {
     throw new ModelError(`${source}: dim ${args.dim} is not a multiple of the number of heads ${args.nHeads}`);
   }
@@ -158,7 +164,7 @@ export function argsFromMetaParams(params: unknown, sizes: CheckpointOptions = {
     );
   }
   const family = sizes.family ?? (vocabFromTokenizer ? 'llama2' : 'llama3');
-  return checked(
+  return checkedArgs(
     {
       dim,
       nLayers: field(json, source, 'n_layers', 'int', { min: 1 }),
@@ -177,7 +183,7 @@ export function argsFromMetaParams(params: unknown, sizes: CheckpointOptions = {
       }),
       ...(json.use_scaled_rope ? { ropeScaling: LLAMA31_ROPE_SCALING } : {}),
       ropeLayout: 'interleaved',
-      ...runtime(sizes, checkpointMaxSeqLen, source),
+      ...runtimeSizes(sizes, checkpointMaxSeqLen, source),
       family,
     },
     source,
@@ -198,7 +204,7 @@ export function argsFromHF(config: HFLlamaConfig, sizes: CheckpointOptions = {},
     );
   }
   const scaling = config.rope_scaling;
-  return checked(
+  return checkedArgs(
     {
       dim: config.hidden_size,
       nLayers: config.num_hidden_layers,
@@ -220,7 +226,7 @@ export function argsFromHF(config: HFLlamaConfig, sizes: CheckpointOptions = {},
           }
         : {}),
       ropeLayout: 'half',
-      ...runtime(sizes, undefined, source),
+      ...runtimeSizes(sizes, undefined, source),
       family: sizes.family ?? (config.rope_theta === undefined ? 'llama2' : 'llama3'),
     },
     source,

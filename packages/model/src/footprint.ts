@@ -9,10 +9,10 @@
 
 import { totalmem } from 'node:os';
 import { basename } from 'node:path';
-import { type Backend, byteSize, formatBytes } from '@llama-ts/kernels';
+import { type Backend, byteSize, formatBytes, WEIGHT_DTYPES } from '@llama-ts/kernels';
 import type { ModelArgs } from './args.js';
 import { HF_CONFIG_FILE } from './checkpoint/folder/layout.js';
-import type { CheckpointDType } from './checkpoint/types.js';
+import type { TensorDType } from './checkpoint/types.js';
 import { ModelError } from './errors.js';
 import { layerShapes, outerShapes } from './shapes.js';
 import { storedDType, type WeightStorage } from './weight-storage.js';
@@ -42,14 +42,34 @@ const elements = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 export function modelFootprint(
   args: ModelArgs,
   storage: WeightStorage,
-  checkpointDType?: (name: string) => CheckpointDType | undefined,
+  checkpointDType?: (name: string) => TensorDType | undefined,
 ): ModelFootprint {
   const bytes = (name: string, shape: readonly number[]) =>
     byteSize(storedDType(name, checkpointDType?.(name), storage), elements(shape));
+  return footprint(args, bytes, checkpointDType !== undefined);
+}
+
+/**
+ * Bytes per element of the smallest storage a checkpoint's own dtype can have (q4_0's and q4_k's
+ * 4.5 bits): with 'auto' storage and dtypes known, the lower bound counts it, since a GGUF file may
+ * keep its matrices in any of them (counting f16 would refuse a Q4 or Q8_0 file that fits).
+ */
+const LEAST_BYTES_PER_ELEMENT = Math.min(...WEIGHT_DTYPES.map((dtype) => byteSize(dtype, 256) / 256));
+
+/** A tensor's bytes in that lower bound: norms are f32 whatever the storage. */
+const leastBytes = (name: string, shape: readonly number[]) =>
+  name.endsWith('norm.weight') ? elements(shape) * F32 : elements(shape) * LEAST_BYTES_PER_ELEMENT;
+
+/** The footprint from each tensor's bytes; `perLayer`: every layer's own names (a checkpoint may mix dtypes). */
+function footprint(
+  args: ModelArgs,
+  bytes: (name: string, shape: readonly number[]) => number,
+  perLayer: boolean,
+): ModelFootprint {
   let weightBytes = 0;
   for (const [name, shape] of outerShapes(args)) weightBytes += bytes(name, shape);
   const layer = layerShapes(args);
-  if (checkpointDType) {
+  if (perLayer) {
     // Each layer's own dtypes: a checkpoint may mix them.
     for (let i = 0; i < args.nLayers; i++) {
       for (const [suffix, shape] of layer) weightBytes += bytes(`layers.${i}.${suffix}`, shape);
@@ -98,7 +118,7 @@ export interface FitCheckOptions {
   /** The parameters' file (`params.json`, `config.json`), named first (default: "the model's parameters"). */
   source?: string;
   /** A tensor's dtype in the opened checkpoint; without it, 'auto' storage counts f16 (the least). */
-  checkpointDType?: (name: string) => CheckpointDType | undefined;
+  checkpointDType?: (name: string) => TensorDType | undefined;
 }
 
 /**
@@ -115,11 +135,24 @@ export function checkModelFits(
   const limit = memoryLimit(backend);
   // The lower bound first: it loops over no layers, so the exact count below only runs on sizes
   // that could fit.
-  const least = modelFootprint(args, storage);
-  if (!(least.totalBytes <= limit.bytes)) throw tooBig(args, storage, backend, limit, least, options.source);
+  const dtypesKnown = storage === 'auto' && options.checkpointDType !== undefined;
+  const least = dtypesKnown ? footprint(args, leastBytes, false) : modelFootprint(args, storage);
+  if (!(least.totalBytes <= limit.bytes)) {
+    throw tooBig(
+      args,
+      storage,
+      backend,
+      limit,
+      least,
+      options.source,
+      dtypesKnown ? 'at least 4.5 bits each' : undefined,
+    );
+  }
   if (storage !== 'auto' || !options.checkpointDType) return;
   const exact = modelFootprint(args, storage, options.checkpointDType);
-  if (!(exact.totalBytes <= limit.bytes)) throw tooBig(args, storage, backend, limit, exact, options.source, true);
+  if (!(exact.totalBytes <= limit.bytes)) {
+    throw tooBig(args, storage, backend, limit, exact, options.source, 'as stored');
+  }
 }
 
 /** The names a model's sizes have in its parameters' file. */
@@ -136,7 +169,8 @@ function tooBig(
   limit: MemoryLimit,
   need: ModelFootprint,
   source = "the model's parameters",
-  dtypesKnown = false,
+  /** How the weights are counted when storage is 'auto' (default: as f16, the least a folder stores). */
+  autoStored = 'at least f16',
 ): ModelError {
   const { nLayers, dim, ffnHiddenDim, vocabSize, nKvHeads, headDim, maxBatchSize, maxSeqLen } = args;
   const names = fieldNames(source);
@@ -168,7 +202,7 @@ function tooBig(
     advice.push('use a smaller --max-seq-len or --max-batch-size');
   }
   if (backend.capacityBytes !== undefined && backend.kind !== 'webgpu') advice.push('use the webgpu backend');
-  const stored = storage !== 'auto' ? storage : dtypesKnown ? 'as stored' : 'at least f16';
+  const stored = storage !== 'auto' ? storage : autoStored;
   return new ModelError(
     `${source}: the model needs ${fmt(need.totalBytes)} (weights ${fmt(need.weightBytes)} ${stored}, KV cache ` +
       `${fmt(need.kvCacheBytes)} for ${maxBatchSize} × ${maxSeqLen} positions, activations ` +

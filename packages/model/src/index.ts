@@ -26,11 +26,45 @@ export {
   readMetaParams,
 } from './checkpoint/folder/open.js';
 export { type MetaCheckpointToWrite, type MetaParams, writeMetaCheckpoint } from './checkpoint/folder/write.js';
+export {
+  type GGUFCheckpoint,
+  type GGUFCheckpointTensor,
+  isGGUFFile,
+  openGGUFCheckpoint,
+  q8_0FromGGMLBlocks,
+} from './checkpoint/gguf/checkpoint.js';
+export { GGMLTypeId, GGUFTokenType, GGUFValueType } from './checkpoint/gguf/format.js';
+export { GGUFMetadata } from './checkpoint/gguf/metadata.js';
+export {
+  type GGUFHeader,
+  type GGUFMetadataEntry,
+  type GGUFTensorInfo,
+  type GGUFValue,
+  readGGUFHeader,
+} from './checkpoint/gguf/reader.js';
+export {
+  encodeGGML,
+  type GGMLEncodableType,
+  type GGUFMetadataToWrite,
+  type GGUFTensorToWrite,
+  type GGUFToWrite,
+  type GGUFValueToWrite,
+  ggufValue,
+  type LlamaGGUFToWrite,
+  writeGGUF,
+  writeLlamaGGUF,
+} from './checkpoint/gguf/writer.js';
 export type { HFLlamaConfig } from './checkpoint/hf-config.js';
 export { openPthCheckpoint } from './checkpoint/pth.js';
 export { type PthTensorToWrite, writePthCheckpoint } from './checkpoint/pth-writer.js';
 export { openRegularFile, readRegularText } from './checkpoint/regular-file.js';
-export type { CheckpointDType, CheckpointReader, CheckpointTensor } from './checkpoint/types.js';
+export type {
+  CheckpointDType,
+  CheckpointReader,
+  CheckpointTensor,
+  QuantizedDType,
+  TensorDType,
+} from './checkpoint/types.js';
 export { ModelError } from './errors.js';
 export {
   beyondLimit,

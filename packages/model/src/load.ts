@@ -19,15 +19,18 @@ export interface LoadModelOptions extends CheckpointOptions {
 }
 
 /**
- * Loads a checkpoint folder onto a backend, streaming tensor by tensor, and returns the model. A
- * model too big for the backend (the wasm backend's 4 GiB) is refused before any weight is read: on
- * a given backend as soon as the parameters are known, before the checkpoint's files are opened.
+ * Loads a checkpoint (a Meta or Hugging Face folder, or a GGUF file) onto a backend, streaming
+ * tensor by tensor, and returns the model. A model too big for the backend (the wasm backend's 4 GiB)
+ * is refused before any weight is read: on a given backend as soon as the parameters are known
+ * (for a folder, before the checkpoint's files are opened).
  */
-export async function loadModel(dir: string, options: LoadModelOptions = {}): Promise<Transformer> {
+export async function loadModel(path: string, options: LoadModelOptions = {}): Promise<Transformer> {
   const given = options.backend;
   const storage = options.weightStorage ?? 'auto';
-  const { args, reader, source } = await openCheckpoint(dir, options, (args, source) => {
-    if (typeof given === 'object') checkModelFits(args, storage, given, { source });
+  const { args, reader, source } = await openCheckpoint(path, options, (args, source, dtypeOf) => {
+    if (typeof given === 'object') {
+      checkModelFits(args, storage, given, { source, ...(dtypeOf ? { checkpointDType: dtypeOf } : {}) });
+    }
   });
   let backend: Backend;
   try {

@@ -17,17 +17,26 @@ export const LLAMA31_ROPE_SCALING: RopeScaling = {
 
 /**
  * The rotation frequencies 1 / theta^(2j / headDim), j < headDim / 2, optionally Llama 3.1-scaled,
- * in float64: what the kernels' `ropeTable` turns into its cos/sin table.
+ * in float64: what the kernels' `ropeTable` turns into its cos/sin table. `freqFactors` (one divisor
+ * per frequency, llama.cpp's `rope_freqs.weight`) replaces `scaling` when given.
  */
-export function ropeFrequencies(headDim: number, theta: number, scaling?: RopeScaling): Float64Array {
+export function ropeFrequencies(
+  headDim: number,
+  theta: number,
+  scaling?: RopeScaling,
+  freqFactors?: readonly number[],
+): Float64Array {
   if (!Number.isInteger(headDim) || headDim < 2 || headDim % 2 !== 0) {
     throw new ModelError(`ropeFrequencies: headDim must be an even integer >= 2, got ${headDim}`);
   }
   if (!(theta > 0)) throw new ModelError(`ropeFrequencies: theta must be positive, got ${theta}`);
   const freqs = new Float64Array(headDim / 2);
+  if (freqFactors !== undefined && freqFactors.length !== freqs.length) {
+    throw new ModelError(`ropeFrequencies: ${freqFactors.length} frequency factors for ${freqs.length} frequencies`);
+  }
   for (let j = 0; j < freqs.length; j++) {
     const f = 1 / theta ** ((2 * j) / headDim);
-    freqs[j] = scaling ? scaleFrequency(f, scaling) : f;
+    freqs[j] = freqFactors ? f / (freqFactors[j] as number) : scaling ? scaleFrequency(f, scaling) : f;
   }
   return freqs;
 }

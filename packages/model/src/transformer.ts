@@ -48,7 +48,7 @@ export class Transformer {
     this.#vCache = weights.layers.map(() => zeros(backend, cacheShape));
     // Angles for every position the cache can hold, built in float64 once.
     this.#rope = ropeTable(backend, {
-      frequencies: ropeFrequencies(args.headDim, args.ropeTheta, args.ropeScaling),
+      frequencies: ropeFrequencies(args.headDim, args.ropeTheta, args.ropeScaling, args.ropeFreqFactors),
       positions: args.maxSeqLen,
     });
   }

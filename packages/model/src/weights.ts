@@ -1,17 +1,22 @@
 import {
   type Backend,
+  BLOCK_FORMATS,
+  type BlockDType,
   bf16ToF16,
   bf16ToF32,
   blockElements,
+  byteSize,
+  dequantizeExact,
   f16ToF32,
   firstNonFinite,
   fromArray,
   fromBytes,
+  isBlockDType,
   type Tensor,
   type WeightDType,
 } from '@llama-ts/kernels';
 import type { ModelArgs } from './args.js';
-import type { CheckpointReader, CheckpointTensor } from './checkpoint/types.js';
+import type { CheckpointReader, CheckpointTensor, TensorDType } from './checkpoint/types.js';
 import { ModelError } from './errors.js';
 import { checkModelFits } from './footprint.js';
 import { expectedShapes, LAYER_TENSORS } from './shapes.js';
@@ -46,7 +51,10 @@ export interface LoadProgress {
 const fmt = (shape: readonly number[]) => `[${shape.join(', ')}]`;
 
 /** Missing, extra and mis-shaped tensors, each named with its file, before any byte is read. */
-export function checkTensors(reader: CheckpointReader, args: ModelArgs): Map<string, CheckpointTensor> {
+export function checkTensors(
+  reader: CheckpointReader<TensorDType>,
+  args: ModelArgs,
+): Map<string, CheckpointTensor<TensorDType>> {
   const expected = expectedShapes(args);
   const found = new Map(reader.tensors.map((t) => [t.name, t]));
   const problems: string[] = [];
@@ -76,7 +84,10 @@ function halfWords(bytes: Uint8Array): Uint16Array {
   return new Uint16Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 2);
 }
 
-function asFloat32(tensor: CheckpointTensor, bytes: Uint8Array): Float32Array {
+const elementCount = (tensor: CheckpointTensor<TensorDType>) => tensor.shape.reduce((a, b) => a * b, 1);
+
+function asFloat32(tensor: CheckpointTensor<TensorDType>, bytes: Uint8Array): Float32Array {
+  if (isBlockDType(tensor.dtype)) return new Float32Array(dequantizeExact(tensor.dtype, bytes, elementCount(tensor)));
   if (tensor.dtype === 'f16') return f16ToF32(halfWords(bytes));
   if (tensor.dtype === 'bf16') return bf16ToF32(halfWords(bytes));
   const aligned = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
@@ -84,9 +95,26 @@ function asFloat32(tensor: CheckpointTensor, bytes: Uint8Array): Float32Array {
 }
 
 /**
- * Reads, checks and uploads one tensor. The common cases avoid an f32 copy of the tensor (which
- * would double peak memory): f32 and f16 go up as they are, bf16 is narrowed word by word to f16.
+ * A block tensor's (GGUF's q8_0...) non-finite value: every block format keeps its f16 scales (d;
+ * d and m; d and dmin) in its last storage plane, and a block's values are finite when they are.
+ * Throws naming the tensor and the block.
  */
+function checkBlockScales(tensor: CheckpointTensor<TensorDType>, dtype: BlockDType, bytes: Uint8Array): void {
+  const elements = elementCount(tensor);
+  const format = BLOCK_FORMATS[dtype];
+  const perBlock = (format.planes.at(-1)?.bytesPerBlock ?? 0) / 2;
+  const blocks = elements / format.blockElements;
+  const start = byteSize(dtype, elements) - Math.ceil((blocks * perBlock * 2) / 4) * 4;
+  const scales = bytes.subarray(start, start + blocks * perBlock * 2);
+  const bad = firstNonFinite('f16', scales);
+  if (bad >= 0) {
+    throw new ModelError(
+      `tensor ${tensor.name} in ${tensor.source}: the scale of ${dtype} block ${Math.floor(bad / perBlock)} is ` +
+        `${f16ToF32(halfWords(scales))[bad]}; a weight must be finite`,
+    );
+  }
+}
+
 /**
  * Magnitudes from which a value stored as `dtype` is no longer finite: f16 rounds 65520 and above
  * to infinity (65504 is its largest finite value), and q8_0 keeps each block's scale max|x| / 127
@@ -104,7 +132,12 @@ function firstOverflow(values: Float32Array, limit: number): number {
  * the type (rather than an infinity that decodes as token 0 with NaN log-probs). Keeping just that
  * tensor in f32 is not an option: matmulSwiglu needs w1 and w3 in one type.
  */
-function overflowError(tensor: CheckpointTensor, index: number, value: number, dtype: WeightDType): ModelError {
+function overflowError(
+  tensor: CheckpointTensor<TensorDType>,
+  index: number,
+  value: number,
+  dtype: WeightDType,
+): ModelError {
   const why = dtype === 'q8_0' ? "q8_0's per-block f16 scale overflows" : "f16's largest finite value is 65504";
   return new ModelError(
     `tensor ${tensor.name} in ${tensor.source} holds ${value} at element ${index}, which ${dtype} storage cannot ` +
@@ -112,19 +145,27 @@ function overflowError(tensor: CheckpointTensor, index: number, value: number, d
   );
 }
 
-async function upload(tensor: CheckpointTensor, backend: Backend, dtype: WeightDType): Promise<Tensor> {
+/**
+ * Reads, checks and uploads one tensor. The common cases avoid an f32 copy of the tensor (which
+ * would double peak memory): f32, f16 and a GGUF's block formats go up as they are, bf16 is
+ * narrowed word by word to f16.
+ */
+async function upload(tensor: CheckpointTensor<TensorDType>, backend: Backend, dtype: WeightDType): Promise<Tensor> {
   const bytes = await tensor.read();
   if (bytes.byteLength !== tensor.byteLength) {
     throw new ModelError(
       `tensor ${tensor.name} in ${tensor.source}: read ${bytes.byteLength} bytes, expected ${tensor.byteLength}`,
     );
   }
-  const bad = firstNonFinite(tensor.dtype, bytes);
-  if (bad >= 0) {
-    const value = asFloat32(tensor, bytes)[bad];
-    throw new ModelError(
-      `tensor ${tensor.name} in ${tensor.source} holds ${value} at element ${bad}; a weight must be finite`,
-    );
+  if (isBlockDType(tensor.dtype)) checkBlockScales(tensor, tensor.dtype, bytes);
+  else {
+    const bad = firstNonFinite(tensor.dtype, bytes);
+    if (bad >= 0) {
+      const value = asFloat32(tensor, bytes)[bad];
+      throw new ModelError(
+        `tensor ${tensor.name} in ${tensor.source} holds ${value} at element ${bad}; a weight must be finite`,
+      );
+    }
   }
   const block = blockElements(dtype);
   if ((tensor.shape.at(-1) ?? 0) % block !== 0) {
@@ -157,7 +198,7 @@ async function upload(tensor: CheckpointTensor, backend: Backend, dtype: WeightD
  * after checking names and shapes against the model's parameters.
  */
 export async function loadWeights(
-  reader: CheckpointReader,
+  reader: CheckpointReader<TensorDType>,
   args: ModelArgs,
   backend: Backend,
   options: {
@@ -180,7 +221,7 @@ export async function loadWeights(
   let loadedBytes = 0;
   const uploaded: Tensor[] = [];
   const load = async (name: string): Promise<Tensor> => {
-    const tensor = tensors.get(name) as CheckpointTensor;
+    const tensor = tensors.get(name) as CheckpointTensor<TensorDType>;
     const result = await upload(tensor, backend, storedDType(name, tensor.dtype, storage));
     uploaded.push(result);
     loadedBytes += tensor.byteLength;

@@ -140,6 +140,14 @@ describe('regular files only', () => {
     );
   });
 
+  it('refuses a FIFO given as a GGUF file (--model), without hanging', async () => {
+    const fifo = join(await mkdtemp(join(scratch, 'fifo-gguf-')), 'model.gguf');
+    execFileSync('mkfifo', [fifo]);
+    await expect(openCheckpoint(fifo)).rejects.toThrow(
+      `${fifo}: the GGUF file is a FIFO (named pipe), expected a regular file`,
+    );
+  });
+
   it('names a directory given as a .pth or params.json (no bare EISDIR)', async () => {
     const dir = await mkdtemp(join(scratch, 'dirs-'));
     await mkdir(join(dir, 'params.json'));

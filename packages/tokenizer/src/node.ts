@@ -1,7 +1,8 @@
 import { constants, type FileHandle, open } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { CharTokenizer } from './char-tokenizer.js';
-import { TokenizerError, UnsupportedTokenizerError } from './errors.js';
+import { TokenizerError } from './errors.js';
+import { vocabularyFromHFTokenizerJSON } from './hf-tokenizer-json.js';
 import { SentencePieceTokenizer } from './sentencepiece/tokenizer.js';
 import { setTiktokenProvider } from './tiktoken-core.js';
 import { Tokenizer } from './tokenizer.js';
@@ -57,18 +58,32 @@ export async function loadCharTokenizer(path: string): Promise<CharTokenizer> {
   return charTokenizerFromText(await readText(path, 'character tokenizer file'), path);
 }
 
-function charTokenizerFromText(text: string, path: string): CharTokenizer {
-  let json: unknown;
+function parseJSON(text: string, path: string): unknown {
   try {
-    json = JSON.parse(text);
+    return JSON.parse(text);
   } catch (error) {
     throw new TokenizerError(`${path}: not valid JSON (${(error as Error).message})`);
   }
+}
+
+function charTokenizerFromText(text: string, path: string): CharTokenizer {
+  const json = parseJSON(text, path);
   if (isHuggingFaceTokenizerJson(json)) {
-    throw new UnsupportedTokenizerError(
-      `${path} is a Hugging Face tokenizers file (transformers' tokenizer.json), which llama-ts does not read yet; ` +
-        "use Llama 3's tokenizer.model instead (llama-ts: --tokenizer <download>/original/tokenizer.model), or give token ids (--prompt-tokens)",
+    throw new TokenizerError(
+      `${path} is a Hugging Face tokenizers file (transformers' tokenizer.json), not a character tokenizer's; load it with loadAnyTokenizer`,
     );
+  }
+  return CharTokenizer.fromJSON(json, path);
+}
+
+/**
+ * A JSON tokenizer file: Hugging Face's tokenizer.json (read when it is Llama 3's byte-level BPE,
+ * else an UnsupportedTokenizerError saying why), else a CharTokenizer's.
+ */
+function jsonTokenizerFromText(text: string, path: string): TextTokenizer {
+  const json = parseJSON(text, path);
+  if (isHuggingFaceTokenizerJson(json)) {
+    return Tokenizer.fromBPEVocabulary(vocabularyFromHFTokenizerJSON(json, path));
   }
   return CharTokenizer.fromJSON(json, path);
 }
@@ -101,18 +116,19 @@ const SENTENCEPIECE_FIRST_BYTE = 0x0a;
 
 /**
  * Loads whichever tokenizer `path` holds, told apart by its contents: Llama 3's `tokenizer.model`
- * (tiktoken ranks), Llama 1/2's `tokenizer.model` (SentencePiece protobuf) or a CharTokenizer's
- * `tokenizer.json`. Hugging Face's `tokenizer.json` is told apart and refused with an
- * UnsupportedTokenizerError (not read yet).
+ * (tiktoken ranks), Llama 1/2's `tokenizer.model` (SentencePiece protobuf), Hugging Face's
+ * `tokenizer.json` for Llama 3 (byte-level BPE with merges), or a CharTokenizer's `tokenizer.json`.
+ * Any other Hugging Face `tokenizer.json` is told apart and refused with an UnsupportedTokenizerError
+ * (not read yet).
  */
 export async function loadAnyTokenizer(path: string): Promise<TextTokenizer> {
   const bytes = await readBytes(path, 'tokenizer file');
   if (bytes[0] === SENTENCEPIECE_FIRST_BYTE) return SentencePieceTokenizer.fromModelProto(bytes, { source: path });
   const text = bytes.toString('utf8');
   const firstLine = text.trimStart().split('\n', 1)[0]?.trim() ?? '';
-  if (firstLine.startsWith('{')) return charTokenizerFromText(text, path);
+  if (firstLine.startsWith('{')) return jsonTokenizerFromText(text, path);
   if (RANKS_LINE.test(firstLine)) return Tokenizer.fromRanks(text, { source: path });
   throw new TokenizerError(
-    `${path}: not a tokenizer file: expected Llama 3's tokenizer.model (lines of "<base64 bytes> <rank>"), Llama 2's tokenizer.model (a SentencePiece protobuf) or a character tokenizer's tokenizer.json`,
+    `${path}: not a tokenizer file: expected Llama 3's tokenizer.model (lines of "<base64 bytes> <rank>"), Llama 2's tokenizer.model (a SentencePiece protobuf), a Hugging Face tokenizer.json or a character tokenizer's tokenizer.json`,
   );
 }

@@ -1,4 +1,5 @@
 import type { Tiktoken } from 'tiktoken';
+import { type BPEVocabulary, type TiktokenParts, tiktokenPartsFromVocabulary } from './bpe-vocabulary.js';
 import { describeValue as describe, TokenizerError } from './errors.js';
 import { advanceCodePoints, splitWhitespaceRuns } from './python-text.js';
 import { validateRanksFile } from './ranks-file.js';
@@ -40,6 +41,8 @@ export interface FromRanksOptions {
 /**
  * The Llama 3 tokenizer: tiktoken BPE over the reference's rank file, with the reference's
  * 256 special tokens and its input splitting. Runs anywhere tiktoken's WASM runs (Node, browsers).
+ * The same vocabulary stored as byte-level BPE (GGUF, Hugging Face's tokenizer.json) opens with
+ * `fromBPEVocabulary`.
  */
 export class Tokenizer implements TextTokenizer {
   /** Vocabulary size including the special tokens (128256 for Llama 3). */
@@ -56,15 +59,15 @@ export class Tokenizer implements TextTokenizer {
 
   readonly #core: Tiktoken;
 
-  private constructor(core: Tiktoken, numBaseTokens: number, specialTokens: Map<string, number>) {
+  private constructor(core: Tiktoken, parts: Omit<TiktokenParts, 'ranks'>) {
     this.#core = core;
-    this.numBaseTokens = numBaseTokens;
-    this.specialTokens = specialTokens;
-    this.nWords = numBaseTokens + specialTokens.size;
-    this.bosId = specialTokens.get(BEGIN_OF_TEXT) as number;
-    this.eosId = specialTokens.get(END_OF_TEXT) as number;
-    this.eotId = specialTokens.get(EOT_ID) as number;
-    this.stopTokens = new Set([this.eosId, this.eotId]);
+    this.numBaseTokens = parts.numBaseTokens;
+    this.specialTokens = parts.specialTokens;
+    this.nWords = parts.nWords;
+    this.bosId = parts.bosId;
+    this.eosId = parts.eosId;
+    this.eotId = parts.eotId;
+    this.stopTokens = parts.stopTokens;
   }
 
   /** Builds the tokenizer from the text of a tiktoken BPE rank file (Llama 3's `tokenizer.model`). */
@@ -74,7 +77,29 @@ export class Tokenizer implements TextTokenizer {
     const specialTokens = new Map(SPECIAL_TOKEN_NAMES.map((name, i) => [name, numBaseTokens + i]));
     const TiktokenCore = tiktokenClass();
     const core = new TiktokenCore(contents, Object.fromEntries(specialTokens), LLAMA3_PATTERN);
-    return new Tokenizer(core, numBaseTokens, specialTokens);
+    const id = (name: string) => specialTokens.get(name) as number;
+    const [bosId, eosId, eotId] = [id(BEGIN_OF_TEXT), id(END_OF_TEXT), id(EOT_ID)];
+    return new Tokenizer(core, {
+      numBaseTokens,
+      nWords: numBaseTokens + specialTokens.size,
+      specialTokens,
+      bosId,
+      eosId,
+      eotId,
+      stopTokens: new Set([eosId, eotId]),
+    });
+  }
+
+  /**
+   * Builds the tokenizer from a byte-level BPE vocabulary with Llama 3's pre-tokenizer (a GGUF's
+   * `tokenizer.ggml.*` with pre "llama-bpe", a Hugging Face tokenizer.json): the token ids are
+   * tiktoken's ranks, so it gives exactly the ids `fromRanks` gives for the same vocabulary.
+   */
+  static fromBPEVocabulary(vocabulary: BPEVocabulary): Tokenizer {
+    const { ranks, ...parts } = tiktokenPartsFromVocabulary(vocabulary);
+    const TiktokenCore = tiktokenClass();
+    const core = new TiktokenCore(ranks, Object.fromEntries(parts.specialTokens), LLAMA3_PATTERN);
+    return new Tokenizer(core, parts);
   }
 
   /**

@@ -39,7 +39,7 @@ describe('loadAnyTokenizer', () => {
     );
   });
 
-  it("tells transformers' tokenizer.json apart and says it is not read yet", async () => {
+  it("tells a transformers tokenizer.json that is not Llama 3's apart and says it is not read yet", async () => {
     const path = join(dir, 'tokenizer.json');
     await writeFile(
       path,
@@ -49,7 +49,7 @@ describe('loadAnyTokenizer', () => {
     expect(error).toBeInstanceOf(UnsupportedTokenizerError);
     expect(error).toBeInstanceOf(TokenizerError);
     expect((error as Error).message).toBe(
-      `${path} is a Hugging Face tokenizers file (transformers' tokenizer.json), which llama-ts does not read yet; use Llama 3's tokenizer.model instead (llama-ts: --tokenizer <download>/original/tokenizer.model), or give token ids (--prompt-tokens)`,
+      `${path} is a Hugging Face tokenizers file (transformers' tokenizer.json), which llama-ts does not read yet; the pre-tokenizer does not split with Llama 3's regex (only Llama 3's byte-level BPE tokenizer.json is read): use the model's tiktoken tokenizer.model instead (llama-ts: --tokenizer <download>/original/tokenizer.model), or give token ids (--prompt-tokens)`,
     );
   });
 
@@ -59,7 +59,7 @@ describe('loadAnyTokenizer', () => {
     const error = await loadAnyTokenizer(path).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TokenizerError);
     expect((error as Error).message).toBe(
-      `${path}: not a tokenizer file: expected Llama 3's tokenizer.model (lines of "<base64 bytes> <rank>"), Llama 2's tokenizer.model (a SentencePiece protobuf) or a character tokenizer's tokenizer.json`,
+      `${path}: not a tokenizer file: expected Llama 3's tokenizer.model (lines of "<base64 bytes> <rank>"), Llama 2's tokenizer.model (a SentencePiece protobuf), a Hugging Face tokenizer.json or a character tokenizer's tokenizer.json`,
     );
     await expect(loadAnyTokenizer(join(dir, 'missing.model'))).rejects.toThrow(/no such file/);
   });

@@ -31,9 +31,11 @@ async function runChat(flags: ChatFlags): Promise<void> {
   const dialogs = flags.dialogs !== undefined ? await readDialogs(flags.dialogs) : undefined;
   const loaded = await loadFromFlags(flags);
   try {
-    if (!loaded.llama.chatFormat) {
+    const unavailable = loaded.llama.chatUnavailable;
+    if (unavailable?.because === 'template') throw new CliError(`chat: ${unavailable.message}`);
+    if (unavailable) {
       throw new CliError(
-        'chat needs a Llama 3 or Llama 2 tokenizer (tokenizer.model), which has a chat format; pass --tokenizer',
+        'chat needs the Llama 3 tokenizer or a Llama 2 one (tokenizer.model), which has a chat format; pass --tokenizer',
       );
     }
     if (dialogs) await runDialogs(loaded.llama, dialogs, flags);

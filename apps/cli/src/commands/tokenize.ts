@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { findTokenizerFile, TOKENIZER_FILES } from '@llama-ts/model';
+import { tokenizerFromGGUF } from '@llama-ts/generation';
+import { findTokenizerFile, isGGUFFile, TOKENIZER_FILES } from '@llama-ts/model';
 import {
   type Dialog,
   dialogFormatFor,
@@ -11,10 +12,11 @@ import { Command } from 'commander';
 import { CliError } from '../errors.js';
 import { checkIdsInVocab, parseIds } from '../ids.js';
 import { out, readStdin } from '../io.js';
-import { defaultModelDir } from '../model-flags.js';
+import { defaultModelDir, resolveModelPath } from '../model-flags.js';
 
 interface TokenizeFlags {
   tokenizer?: string;
+  model?: string;
   ckptDir?: string;
   text?: string;
   bos?: boolean;
@@ -26,8 +28,15 @@ interface TokenizeFlags {
 export function tokenizeCommand(): Command {
   return new Command('tokenize')
     .description('encode text to token ids (printed as JSON), or with --decode ids to text')
-    .option('--tokenizer <path>', 'tokenizer.model (Llama 3) or tokenizer.json (character tokenizer)')
-    .option('--ckpt-dir <dir>', "use the tokenizer in this checkpoint folder (default: the built-in model's)")
+    .option(
+      '--tokenizer <path>',
+      "tokenizer.model (Llama 3), tokenizer.json (Hugging Face's Llama 3, or a character tokenizer)",
+    )
+    .option(
+      '-m, --model <path>',
+      "use the tokenizer of this GGUF file or checkpoint folder (default: the built-in model's)",
+    )
+    .option('--ckpt-dir <dir>', 'a checkpoint folder (the older name of --model)')
     .option('--text <text>', 'the text (or with --decode the ids); default: stdin')
     .option('--bos', 'prepend the begin-of-text id')
     .option('--eos', 'append the end-of-text id')
@@ -40,11 +49,19 @@ export function tokenizeCommand(): Command {
 }
 
 async function openTokenizer(flags: TokenizeFlags): Promise<TextTokenizer> {
-  const path = flags.tokenizer ?? (await findTokenizerFile(flags.ckptDir ?? defaultModelDir()));
+  if (flags.tokenizer !== undefined) return loadAnyTokenizer(flags.tokenizer);
+  const named = flags.model !== undefined || flags.ckptDir !== undefined;
+  const model = named ? resolveModelPath(flags) : defaultModelDir();
+  if (await isGGUFFile(model)) {
+    const fromFile = await tokenizerFromGGUF(model);
+    if (!fromFile) throw new CliError(`${model} has no tokenizer (tokenizer.ggml.*); pass --tokenizer`);
+    return fromFile.tokenizer;
+  }
+  const path = await findTokenizerFile(model);
   if (!path) {
     throw new CliError(
-      flags.ckptDir !== undefined
-        ? `${flags.ckptDir} has no ${TOKENIZER_FILES.join(' or ')}; pass --tokenizer`
+      named
+        ? `${flags.model ?? flags.ckptDir} has no ${TOKENIZER_FILES.join(' or ')}; pass --tokenizer`
         : 'no --tokenizer given and the built-in default model is not installed (apps/cli/default-model); pass --tokenizer',
     );
   }

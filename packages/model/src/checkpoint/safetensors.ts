@@ -131,7 +131,7 @@ function tensorFromEntry(
 }
 
 /** Reads [position, position + length) or throws naming the file and tensor if the file is short. */
-async function readExactly(
+export async function readExactly(
   handle: FileHandle,
   position: number,
   length: number,

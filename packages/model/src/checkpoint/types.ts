@@ -6,12 +6,23 @@
 /** Element types found in checkpoints. bf16 is widened (or narrowed to f16) when uploaded. */
 export type CheckpointDType = 'f32' | 'f16' | 'bf16';
 
-export interface CheckpointTensor {
+/**
+ * Block-quantised types a checkpoint may hold (GGUF): llama.cpp's block formats, which are the
+ * kernels' block dtypes. `read()` returns them in the kernels' storage layout (see @llama-ts/kernels'
+ * quant/layout.ts), so they upload without being dequantised.
+ */
+export type QuantizedDType = 'q8_0' | 'q4_0' | 'q4_1' | 'q4_k' | 'q5_k' | 'q6_k';
+
+/** What a checkpoint tensor may be. */
+export type TensorDType = CheckpointDType | QuantizedDType;
+
+/** A checkpoint's tensor; `D` is what its dtype may be (Meta and Hugging Face files: floats only). */
+export interface CheckpointTensor<D extends TensorDType = CheckpointDType> {
   /** Meta's name (`layers.0.attention.wq.weight`); readers of other formats map their names to it. */
   name: string;
   shape: number[];
-  dtype: CheckpointDType;
-  /** Bytes `read()` returns: shape's element count times the dtype's size. */
+  dtype: D;
+  /** Bytes `read()` returns: shape's element count times the dtype's size (a block type: its kernels layout's size). */
   byteLength: number;
   /** The file (or files, for a merged shard) it comes from, for error messages. */
   source: string;
@@ -19,8 +30,8 @@ export interface CheckpointTensor {
   read(): Promise<Uint8Array>;
 }
 
-export interface CheckpointReader {
-  tensors: CheckpointTensor[];
+export interface CheckpointReader<D extends TensorDType = CheckpointDType> {
+  tensors: CheckpointTensor<D>[];
   /** Releases open files. */
   close(): Promise<void>;
 }
