@@ -36,7 +36,8 @@ export function chatAvailability(tokenizer: TextTokenizer, template: string | un
     };
   }
   if (kind === 'llama2') {
-    // TODO(issue 14 with the Llama 2 work): use its ChatFormat here once it lands.
+    // Llama2ChatFormat exists, but a GGUF with this template carries a SentencePiece vocabulary,
+    // which gguf-tokenizer.ts does not read yet (issue 14): wire both together.
     return {
       unavailable: "this model's chat template is Llama 2's ([INST] … [/INST]), which llama-ts does not have yet",
       because: 'template',

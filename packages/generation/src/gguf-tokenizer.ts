@@ -29,7 +29,8 @@ export async function tokenizerFromGGUF(path: string): Promise<GGUFTokenizer | u
   const model = metadata.optionalString('tokenizer.ggml.model');
   if (model === undefined) return undefined;
   if (model === 'llama') {
-    // TODO(issue 14 with the Llama 2 work): its SentencePiece tokenizer reads tokens + scores here.
+    // Left for issue 14: SentencePieceTokenizer.fromPieces (tokenizer package) from tokenizer.ggml.tokens,
+    // .scores and .token_type (GGUF's token types number as sentencepiece's), then Llama 2's template.
     throw new UnsupportedVocabularyError(
       `${path}: metadata "tokenizer.ggml.model" is "llama", a SentencePiece vocabulary (Llama 2's), which llama-ts cannot read yet; use a Llama 3 GGUF, or pass --tokenizer`,
     );

@@ -15,6 +15,19 @@ const PIECE_TYPES: Record<number, PieceType> = {
 /** `TrainerSpec.ModelType` numbers. */
 const MODEL_TYPES: Record<number, string> = { 1: 'unigram', 2: 'bpe', 3: 'word', 4: 'char' };
 
+/** The NormalizerSpec/TrainerSpec fields' proto2 defaults (sentencepiece_model.proto). */
+export const PROTO_DEFAULT_SETTINGS: Readonly<SentencePieceSettings> = {
+  addDummyPrefix: true,
+  removeExtraWhitespaces: true,
+  escapeWhitespaces: true,
+  treatWhitespaceAsSuffix: false,
+  byteFallback: false,
+  unkSurface: ' \u2047 ',
+  bosPiece: '<s>',
+  eosPiece: '</s>',
+  padPiece: '<pad>',
+};
+
 export interface ParsedModelProto {
   pieces: SentencePieceEntry[];
   settings: SentencePieceSettings;
@@ -32,17 +45,7 @@ export function parseModelProto(buffer: Uint8Array, source: string): ParsedModel
   const pieces: SentencePieceEntry[] = [];
   // proto2 defaults (sentencepiece_model.proto).
   let modelType = 1; // UNIGRAM
-  const settings: SentencePieceSettings = {
-    addDummyPrefix: true,
-    removeExtraWhitespaces: true,
-    escapeWhitespaces: true,
-    treatWhitespaceAsSuffix: false,
-    byteFallback: false,
-    unkSurface: ' \u2047 ',
-    bosPiece: '<s>',
-    eosPiece: '</s>',
-    padPiece: '<pad>',
-  };
+  const settings: SentencePieceSettings = { ...PROTO_DEFAULT_SETTINGS };
   let charsmapRule: string | undefined;
 
   for (const field of readProtoFields(buffer, source)) {

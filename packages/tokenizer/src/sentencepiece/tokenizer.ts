@@ -3,7 +3,7 @@ import type { StreamDecoder } from '../stream-decoder.js';
 import type { EncodeOptions, TextTokenizer } from '../types.js';
 import { BpeVocabulary, bpeSegments } from './bpe.js';
 import { createSentencePieceDecoder, type DecodeVocabulary } from './decoder.js';
-import { parseModelProto } from './model-proto.js';
+import { PROTO_DEFAULT_SETTINGS, parseModelProto } from './model-proto.js';
 import { META_SPACE, normalize } from './normalizer.js';
 import { PrefixMatcher } from './prefix-matcher.js';
 import type { PieceType, SentencePieceEntry, SentencePieceSettings } from './types.js';
@@ -19,19 +19,6 @@ export interface SentencePieceOptions extends Partial<SentencePieceSettings> {
   eosId?: number;
   padId?: number;
 }
-
-/** The protobuf's defaults, which a vocabulary given as pieces gets for options it does not set. */
-const DEFAULT_SETTINGS: SentencePieceSettings = {
-  addDummyPrefix: true,
-  removeExtraWhitespaces: true,
-  escapeWhitespaces: true,
-  treatWhitespaceAsSuffix: false,
-  byteFallback: false,
-  unkSurface: ' \u2047 ',
-  bosPiece: '<s>',
-  eosPiece: '</s>',
-  padPiece: '<pad>',
-};
 
 const UTF8 = new TextEncoder();
 /** Words longer than this are not cached (a long run without spaces is rarely seen twice). */
@@ -90,8 +77,8 @@ export class SentencePieceTokenizer implements TextTokenizer {
 
   private constructor(entries: readonly SentencePieceEntry[], options: SentencePieceOptions) {
     const source = options.source ?? 'SentencePiece vocabulary';
-    const settings: SentencePieceSettings = { ...DEFAULT_SETTINGS };
-    for (const key of Object.keys(DEFAULT_SETTINGS) as (keyof SentencePieceSettings)[]) {
+    const settings: SentencePieceSettings = { ...PROTO_DEFAULT_SETTINGS };
+    for (const key of Object.keys(PROTO_DEFAULT_SETTINGS) as (keyof SentencePieceSettings)[]) {
       if (options[key] !== undefined) (settings as unknown as Record<string, unknown>)[key] = options[key];
     }
     this.settings = Object.freeze(settings);
