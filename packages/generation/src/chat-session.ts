@@ -1,4 +1,5 @@
 import type { Dialog, DialogFormat, Message } from '@llama-ts/tokenizer';
+import { commonPrefix } from './batch/slots.js';
 import { GenerationError } from './errors.js';
 import type { Llama } from './llama.js';
 import { type StreamDelta, type StreamOptions, type StreamSummary, streamTokens } from './stream.js';
@@ -6,13 +7,6 @@ import { type StreamDelta, type StreamOptions, type StreamSummary, streamTokens 
 export interface ChatSessionOptions {
   /** A system message that opens the dialog. */
   system?: string;
-}
-
-/** Length of the common prefix of two token lists. */
-function commonPrefix(a: readonly number[], b: readonly number[]): number {
-  let n = 0;
-  while (n < a.length && n < b.length && a[n] === b[n]) n++;
-  return n;
 }
 
 /**

@@ -58,7 +58,7 @@ interface LoopState {
  * Lets I/O callbacks run between two tokens: on the CPU backend a whole generation would otherwise
  * run in one chain of microtasks, and a closed socket or Ctrl-C would go unnoticed until the end.
  */
-function yieldToEventLoop(): Promise<void> {
+export function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) =>
     typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0),
   );
@@ -87,7 +87,7 @@ export function checkPrompts(model: LanguageModel, prompts: readonly (readonly n
 }
 
 /** log_softmax(row)[target] in f32, 0 for a padding target (-1), as cross_entropy with ignore_index. */
-function tokenLogprob(row: Float32Array, target: number): number {
+export function tokenLogprob(row: Float32Array, target: number): number {
   if (target < 0) return 0;
   let max = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < row.length; i++) if ((row[i] as number) > max) max = row[i] as number;

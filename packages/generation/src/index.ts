@@ -1,6 +1,15 @@
+export {
+  BatchEngine,
+  type BatchEngineOptions,
+  type BatchEngineStats,
+  type BatchForwardRow,
+  type BatchLanguageModel,
+  type BatchRequest,
+  type BatchStream,
+} from './batch/engine.js';
 export { ChatSession, type ChatSessionOptions } from './chat-session.js';
 export { type ChatTemplateKind, recogniseChatTemplate } from './chat-template.js';
-export { GenerationError } from './errors.js';
+export { GenerationError, QueueFullError } from './errors.js';
 export type { GenerateOptions, GenerateResult } from './generate.js';
 export { type GGUFTokenizer, tokenizerFromGGUF, UnsupportedVocabularyError } from './gguf-tokenizer.js';
 export { idTokenizer } from './id-tokenizer.js';

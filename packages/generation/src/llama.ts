@@ -18,6 +18,7 @@ import {
   tokenizerFamily,
   UnsupportedTokenizerError,
 } from '@llama-ts/tokenizer/node';
+import { BatchEngine, type BatchEngineOptions, type BatchLanguageModel } from './batch/engine.js';
 import { ChatSession, type ChatSessionOptions } from './chat-session.js';
 import { type ChatAvailability, chatAvailability } from './chat-template.js';
 import { GenerationError } from './errors.js';
@@ -303,6 +304,25 @@ export class Llama {
   /** A multi-turn chat that keeps its KV cache between turns (it owns cache slot 0 until another call). */
   chatSession(options: ChatSessionOptions = {}): ChatSession {
     return new ChatSession(this, this.#requireChatFormat('chatSession'), options);
+  }
+
+  /**
+   * A continuous-batching engine over this model and tokenizer (text deltas, stop strings and the
+   * tokenizer's stop tokens). It owns the model's cache slots while it runs: do not call generate,
+   * stream or chat sessions at the same time.
+   */
+  batchEngine(options: Omit<BatchEngineOptions, 'model' | 'tokenizer' | 'stopTokens'> = {}): BatchEngine {
+    const model = this.model as Partial<BatchLanguageModel>;
+    if (typeof model.forwardBatch !== 'function') {
+      throw new GenerationError('batchEngine: the model has no forwardBatch (a Transformer of @llama-ts/model has)');
+    }
+    this.cacheOwner = undefined;
+    return new BatchEngine({
+      ...options,
+      model: this.model as BatchLanguageModel,
+      tokenizer: this.tokenizer,
+      stopTokens: this.tokenizer.stopTokens,
+    });
   }
 
   /** Frees the model (and its backend, when Llama.build created it). */
