@@ -188,9 +188,9 @@ describe.each(Object.keys(BACKENDS) as (keyof typeof BACKENDS)[])('BatchEngine o
       llama.batchEngine().submit({ prompt: PROMPTS[0] as number[], temperature: 0, maxGenLen: 6, logprobs: true }),
     );
     const reference = await llama.generate([PROMPTS[0] as number[]], { temperature: 0, maxGenLen: 6, logprobs: true });
-    greedy.forEach((d, t) =>
-      expect(Math.abs((d.logprob as number) - (reference.logprobs?.[0]?.[t] as number))).toBeLessThan(1e-3),
-    );
+    greedy.forEach((d, t) => {
+      expect(Math.abs((d.logprob as number) - (reference.logprobs?.[0]?.[t] as number))).toBeLessThan(1e-3);
+    });
   });
 });
 
