@@ -85,7 +85,7 @@ async function measure(streams: number, round: number): Promise<{ aggregate: num
     // Distinct prompts (no prefix reuse between rounds or streams).
     const prompt = Array.from(
       { length: promptTokens },
-      (_, t) => (round * 7919 + s * 104729 + t * 31) % PARAMS.vocab_size,
+      (_, t) => (round * 7919 + s * 104729 + t * 31) % model.args.vocabSize,
     );
     handles.push(engine.submit({ prompt, temperature: 0, maxGenLen: genTokens }));
   }
