@@ -1,5 +1,5 @@
-import { gemm, into, rowMajor, transposed } from '../../cpu/gemm.js';
 import { rowPlacement } from '../../cpu/cache-rows.js';
+import { gemm, into, rowMajor, transposed } from '../../cpu/gemm.js';
 import type { CpuKernel } from '../../cpu/kernel.js';
 import { f32 } from '../../cpu/views.js';
 
