@@ -3,7 +3,8 @@
 import { type Backend, createBackend } from '@llama-ts/kernels';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  type BatchEngine,
+  BatchEngine,
+  type BatchLanguageModel,
   type BatchRequest,
   type BatchStream,
   GenerationError,
@@ -265,5 +266,35 @@ describe('BatchEngine requests and limits', () => {
     const closed = llama.batchEngine();
     closed.close();
     expect(() => closed.submit({ prompt: [1] })).toThrow('the engine is closed');
+  });
+});
+
+describe('BatchEngine when the model fails', () => {
+  it('ends the requests of the failed step with the error and keeps serving', async () => {
+    let failNext = false;
+    const model: BatchLanguageModel = {
+      args: { maxSeqLen: 16, maxBatchSize: 2, vocabSize: 4 },
+      forward: () => Promise.reject(new Error('not used')),
+      // Greedy picks (last token + 1) % 4: the tokens are known without a real model.
+      forwardBatch: async (rows) => {
+        if (failNext) {
+          failNext = false;
+          throw new Error('device lost');
+        }
+        const logits = new Float32Array(rows.length * 4);
+        rows.forEach((row, b) => {
+          logits[b * 4 + (((row.tokens.at(-1) as number) + 1) % 4)] = 1;
+        });
+        return logits;
+      },
+    };
+    const engine = new BatchEngine({ model, parallel: 2 });
+    expect((await engine.submit({ prompt: [0], temperature: 0, maxGenLen: 5 }).done).tokens).toEqual([1, 2, 3, 0, 1]);
+    failNext = true;
+    const failed = engine.submit({ prompt: [2, 3], temperature: 0, maxGenLen: 5 });
+    await expect(failed.done).rejects.toThrow('device lost');
+    await expect(drain(failed)).rejects.toThrow('device lost');
+    expect(engine.stats).toMatchObject({ active: 0, queued: 0 });
+    expect((await engine.submit({ prompt: [2, 3], temperature: 0, maxGenLen: 3 }).done).tokens).toEqual([0, 1, 2]);
   });
 });

@@ -293,6 +293,10 @@ export class BatchEngine {
         // Lets I/O (new requests, cancels, readers) run between steps.
         await yieldToEventLoop();
       }
+    } catch (error) {
+      // Not the model's failure (#forward handles that): a bug. End every request with it rather
+      // than leave their streams waiting forever.
+      for (const job of [...this.#active, ...this.#queue]) this.#finish(job, 'abort', error);
     } finally {
       this.#running = false;
     }
