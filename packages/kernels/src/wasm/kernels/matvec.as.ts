@@ -221,15 +221,18 @@ function dotF16Exact(x: usize, w: usize, K: i32): f32 {
 // of x's block maximum per element (see the package README).
 
 /**
- * x f32 [M, K] → its int8 form at xq: [M, K] int16, then [M, K / 32] f32 scales (sizes.ts,
+ * x f32 [M, K] → its int8 form at xq: [M, K] as 64 bytes per block of 32, then [M, K / 32] f32
+ * scales d, then [M, K / 32] f32 block sums d · Σq (for the block formats' offsets; sizes.ts,
  * q8ActivationBytes; 16-aligned). Rows split over parts.
  */
 export function quantizeQ8Activations(tid: i32, nthreads: i32, x: usize, xq: usize, M: i32, K: i32): void {
   const blocks = K >> 5;
   const xd = xq + ((<usize>M * K) << 1);
+  const xs = xd + ((<usize>M * blocks) << 2);
   const end = shareStart(M, tid + 1, nthreads);
   for (let m = shareStart(M, tid, nthreads); m < end; m++) {
-    quantizeRow(x + ((<usize>m * K) << 2), xq + ((<usize>m * K) << 1), xd + ((<usize>m * blocks) << 2), blocks);
+    const row = (<usize>m * blocks) << 2;
+    quantizeRow(x + ((<usize>m * K) << 2), xq + ((<usize>m * K) << 1), xd + row, xs + row, blocks);
   }
 }
 
@@ -321,37 +324,34 @@ export function matvecQ8_0Rows(xq: usize, quants: usize, scales: usize, y: usize
  */
 // @ts-ignore: decorator
 @inline function blockDotI8(xq: usize, q: usize): v128 {
-  const q0 = v128.load(q);
-  const q1 = v128.load(q, 16);
+  return i32x4.add(halfBlockDotI8(xq, 0, v128.load(q)), halfBlockDotI8(xq, 1, v128.load(q, 16)));
+}
+
+/**
+ * Σ x[i] · q[i] over half a block (i32x4 partials): 16 quants q (signed bytes, -127..127) against
+ * elements 16·half .. 16·half + 15 of the block of x at xq, as quantizeRow stored it.
+ */
+// @ts-ignore: decorator
+@inline export function halfBlockDotI8(xq: usize, half: i32, q: v128): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) {
-    const s0 = v128.load(xq, 32);
-    const s1 = v128.load(xq, 48);
-    const w0 = i8x16.sub(v128.xor(q0, s0), s0);
-    const w1 = i8x16.sub(v128.xor(q1, s1), s1);
-    const ones = i16x8.splat(1);
-    return i32x4.add(
-      i32x4.dot_i16x8_s(i16x8.relaxed_dot_i8x16_i7x16_s(w0, v128.load(xq)), ones),
-      i32x4.dot_i16x8_s(i16x8.relaxed_dot_i8x16_i7x16_s(w1, v128.load(xq, 16)), ones),
-    );
+    const sign = v128.load(xq + 32 + (<usize>half << 4));
+    const signed = i8x16.sub(v128.xor(q, sign), sign);
+    return i32x4.dot_i16x8_s(i16x8.relaxed_dot_i8x16_i7x16_s(signed, v128.load(xq + (<usize>half << 4))), i16x8.splat(1));
   }
-  const s = i32x4.add(
-    i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(q0), v128.load(xq)),
-    i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(q0), v128.load(xq, 16)),
+  const x = xq + (<usize>half << 5);
+  return i32x4.add(
+    i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(q), v128.load(x)),
+    i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(q), v128.load(x, 16)),
   );
-  const t = i32x4.add(
-    i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(q1), v128.load(xq, 32)),
-    i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(q1), v128.load(xq, 48)),
-  );
-  return i32x4.add(s, t);
 }
 
 /**
  * One row of x → its int8 form, 64 bytes per block of 32 (int16 quants in -127..127, or with relaxed
- * SIMD 32 bytes of |quant| then 32 sign masks), and one f32 scale per block: d = max|x| / 127,
- * q = nearest(x / d); an all-zero block gets d = 0 and zero quants.
+ * SIMD 32 bytes of |quant| then 32 sign masks), one f32 scale per block at xd, d = max|x| / 127,
+ * q = nearest(x / d) (an all-zero block gets d = 0 and zero quants), and d · Σq per block at xs.
  */
 // @ts-ignore: decorator
-@inline function quantizeRow(x: usize, xq: usize, xd: usize, blocks: i32): void {
+@inline function quantizeRow(x: usize, xq: usize, xd: usize, xs: usize, blocks: i32): void {
   for (let b = 0; b < blocks; b++) {
     const xb = x + (<usize>b << 7);
     const v0 = v128.load(xb), v1 = v128.load(xb, 16), v2 = v128.load(xb, 32), v3 = v128.load(xb, 48);
@@ -366,6 +366,8 @@ export function matvecQ8_0Rows(xq: usize, quants: usize, scales: usize, y: usize
     const o = xq + (<usize>b << 6);
     const q01 = quantize8(v0, v1, inv), q23 = quantize8(v2, v3, inv);
     const q45 = quantize8(v4, v5, inv), q67 = quantize8(v6, v7, inv);
+    const sum16 = i16x8.add(i16x8.add(q01, q23), i16x8.add(q45, q67)); // |lane| ≤ 4 · 127
+    store<f32>(xs + (<usize>b << 2), <f32>sumLanesI32(i32x4.dot_i16x8_s(sum16, i16x8.splat(1))) * d);
     if (ASC_FEATURE_RELAXED_SIMD) {
       const lo = i8x16.narrow_i16x8_s(q01, q23);
       const hi = i8x16.narrow_i16x8_s(q45, q67);
