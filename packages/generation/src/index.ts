@@ -1,5 +1,6 @@
 export { ChatSession, type ChatSessionOptions } from './chat-session.js';
 export { type ChatTemplateKind, recogniseChatTemplate } from './chat-template.js';
+export type { ContextShiftOptions } from './context-shift.js';
 export { GenerationError } from './errors.js';
 export type { GenerateOptions, GenerateResult } from './generate.js';
 export { type GGUFTokenizer, tokenizerFromGGUF, UnsupportedVocabularyError } from './gguf-tokenizer.js';
