@@ -46,9 +46,12 @@ async function expectEveryPassAFreshPrefill(
   tolerance: number,
 ): Promise<number> {
   let shifts = 0;
+  let previousLength = 0;
   for (const [i, pass] of passes.entries()) {
     const contexts = pass.contexts;
-    const shifted = i > 0 && (contexts[0] as number[]).length <= (passes[i - 1]?.contexts[0] as number[]).length;
+    const length = (contexts[0] as number[]).length;
+    const shifted = i > 0 && length <= previousLength;
+    previousLength = length;
     if (shifted) {
       shifts++;
       expect(contexts[0], `pass ${i}`).toHaveLength(KEEP + recentAfterShift(KEEP, MAX_SEQ_LEN));
