@@ -2,7 +2,7 @@
 // model with Llama 3's vocabulary (built through Llama.build, as an app would).
 import type { Tokenizer } from '@llama-ts/tokenizer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Llama } from '../src/index.js';
+import { Llama, type StreamSummary } from '../src/index.js';
 import { LLAMA3_TOKENIZER, randomLlama3Checkpoint } from './fixtures.js';
 import { maxAbsDiff, RecordingModel } from './recording-model.js';
 
@@ -95,7 +95,7 @@ describe('ChatSession', () => {
     const system = 'Always answer with Haiku';
     const session = shifting.chatSession({ system });
     const options = { temperature: 0, maxGenLen: 40, contextShift: true };
-    const turns = [];
+    const turns: StreamSummary[] = [];
     for (const question of [
       'I am going to Paris, what should I see?',
       'What is so great about #1?',
