@@ -9,6 +9,7 @@ export {
 } from './batch/engine.js';
 export { ChatSession, type ChatSessionOptions } from './chat-session.js';
 export { type ChatTemplateKind, recogniseChatTemplate } from './chat-template.js';
+export type { ContextShiftOptions } from './context-shift.js';
 export { GenerationError, QueueFullError } from './errors.js';
 export type { GenerateOptions, GenerateResult } from './generate.js';
 export { type GGUFTokenizer, tokenizerFromGGUF, UnsupportedVocabularyError } from './gguf-tokenizer.js';

@@ -332,7 +332,7 @@ export class Llama {
 
   /** @internal The pieces the generation loop needs. */
   loopContext(): LoopContext {
-    return { model: this.model, rng: this.#rng, stopTokens: this.tokenizer.stopTokens };
+    return { model: this.model, rng: this.#rng, stopTokens: this.tokenizer.stopTokens, bosId: this.tokenizer.bosId };
   }
 
   #requireChatFormat(what: string): DialogFormat {

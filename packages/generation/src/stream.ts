@@ -96,7 +96,7 @@ export function streamTokens(
 ): AsyncGenerator<StreamDelta, StreamSummary> {
   // Bad requests fail here, when stream() is called, not at the first next() after a prefill.
   if (options.echo) throw new GenerationError('stream: echo is not supported (the caller has the prompt)');
-  checkPrompts(context.model, [prompt], options.maxGenLen ?? context.model.args.maxSeqLen - 1);
+  checkPrompts(context.model, [prompt], options.maxGenLen ?? context.model.args.maxSeqLen - 1, options);
   const filter = new StopStringFilter(checkStopStrings(options.stop));
   return streamChecked(context, prompt, options, filter);
 }
