@@ -22,6 +22,7 @@ export {
   topK,
 } from './logits-processors.js';
 export type { LanguageModel } from './model.js';
+export type { TokenizerSource } from './open-tokenizer.js';
 export { argmaxOf, softmaxOf, type TokenLogprob, topLogprobsOf } from './probabilities.js';
 export { createSampler, type Sampler } from './sampler.js';
 export type { SamplingOptions } from './sampling-options.js';
