@@ -230,7 +230,9 @@ describe('serve: OpenAI fields (the golden checkpoint)', () => {
     ) as { choices: { logprobs: { tokens: string[]; token_logprobs: number[] } | null }[] }[];
     const perToken = streamed.flatMap((c) => c.choices[0]?.logprobs?.token_logprobs ?? []);
     expect(perToken).toHaveLength(4);
-    perToken.forEach((value, i) => expect(value).toBeCloseTo(lp.token_logprobs[i], 5));
+    perToken.forEach((value, i) => {
+      expect(value).toBeCloseTo(lp.token_logprobs[i], 5);
+    });
   });
 
   it('presence and frequency penalties change a repetitive greedy answer; 0 changes nothing', async () => {
