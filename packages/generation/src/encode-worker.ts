@@ -32,8 +32,18 @@ ready.catch(() => {});
 
 port.on('message', async (job: EncodeJob) => {
   let reply: EncodeReply;
+  let side: TextSide;
   try {
-    const side = await ready;
+    side = await ready;
+  } catch (error) {
+    // The tokenizer does not open here: say so, and the caller stops using this worker.
+    port.postMessage({
+      id: job.id,
+      unavailable: error instanceof Error ? error.message : String(error),
+    } satisfies EncodeReply);
+    return;
+  }
+  try {
     let ids: number[];
     if (job.kind === 'text') {
       ids = side.tokenizer.encode(job.text, { bos: side.addBos, eos: false });

@@ -16,7 +16,7 @@ import { type GenerateOptions, type GenerateResult, generate, type LoopContext }
 import { isIdTokenizer } from './id-tokenizer.js';
 import type { LanguageModel } from './model.js';
 import { openTokenizer, type TokenizerSource, textSideOf } from './open-tokenizer.js';
-import { INLINE_ENCODE_LIMIT, PromptEncoder, promptLength } from './prompt-encoder.js';
+import { EncoderUnavailableError, INLINE_ENCODE_LIMIT, PromptEncoder, promptLength } from './prompt-encoder.js';
 import { createSamplingRng, type SamplingRng } from './sampling-rng.js';
 import { type StreamDelta, type StreamOptions, type StreamSummary, streamTokens } from './stream.js';
 import type { Usage } from './usage.js';
@@ -240,11 +240,19 @@ export class Llama {
    * The token ids `stream` would run for a text prompt (with BOS as this model adds it) or a dialog
    * (in its chat format), without blocking the event loop on a long prompt: past a few thousand
    * characters a model from Llama.build encodes it on a worker thread (tokenising 100k characters
-   * of CJK text takes seconds). Errors are the same TokenizerError / GenerationError as stream's.
+   * of CJK text takes seconds). Errors are the same TokenizerError / GenerationError as stream's; a
+   * worker that cannot run (no memory for a second tokenizer) leaves the encoding to this thread.
    */
   async encodePrompt(prompt: string | Dialog): Promise<number[]> {
     if (typeof prompt !== 'string') this.#requireChatFormat('stream');
-    if (this.#encoder && promptLength(prompt) > INLINE_ENCODE_LIMIT) return this.#encoder.encode(prompt);
+    if (this.#encoder && promptLength(prompt) > INLINE_ENCODE_LIMIT) {
+      try {
+        return await this.#encoder.encode(prompt);
+      } catch (error) {
+        // A worker that cannot run is no reason to fail the prompt: encode it here instead.
+        if (!(error instanceof EncoderUnavailableError)) throw error;
+      }
+    }
     return typeof prompt === 'string'
       ? this.tokenizer.encode(prompt, { bos: this.#addBos, eos: false })
       : this.#requireChatFormat('stream').encodeDialogPrompt(prompt);

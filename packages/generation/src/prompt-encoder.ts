@@ -6,7 +6,10 @@ import type { TokenizerSource } from './open-tokenizer.js';
 /** A prompt for the worker: text (BOS as the Llama adds it) or a dialog in the Llama's chat format. */
 export type EncodeJob = { id: number; kind: 'text'; text: string } | { id: number; kind: 'dialog'; dialog: Dialog };
 
-export type EncodeReply = { id: number; ids: Int32Array } | { id: number; error: { name: string; message: string } };
+export type EncodeReply =
+  | { id: number; ids: Int32Array }
+  | { id: number; error: { name: string; message: string } }
+  | { id: number; unavailable: string };
 
 /**
  * Prompts shorter than this (UTF-16 units, a dialog's contents summed) are encoded on the calling
@@ -43,6 +46,14 @@ function rebuildError(error: { name: string; message: string }): Error {
   return new Error(error.message);
 }
 
+/**
+ * The worker could not run (it failed to start, say under an address-space limit that leaves no
+ * room for a second tokenizer, or it died): the caller encodes on its own thread instead.
+ */
+export class EncoderUnavailableError extends Error {
+  override name = 'EncoderUnavailableError';
+}
+
 export function promptLength(prompt: string | Dialog): number {
   return typeof prompt === 'string' ? prompt.length : prompt.reduce((sum, m) => sum + m.content.length, 0);
 }
@@ -53,12 +64,15 @@ export function promptLength(prompt: string | Dialog): number {
  */
 export class PromptEncoder {
   #worker: Worker | undefined;
+  /** Why the worker is not used any more, once it has failed. */
+  #unavailable: string | undefined;
   #nextId = 0;
   readonly #pending = new Map<number, { resolve: (ids: number[]) => void; reject: (error: Error) => void }>();
 
   constructor(private readonly source: TokenizerSource) {}
 
   encode(prompt: string | Dialog): Promise<number[]> {
+    if (this.#unavailable) return Promise.reject(new EncoderUnavailableError(this.#unavailable));
     const id = this.#nextId++;
     const job: EncodeJob =
       typeof prompt === 'string' ? { id, kind: 'text', text: prompt } : { id, kind: 'dialog', dialog: prompt };
@@ -89,14 +103,19 @@ export class PromptEncoder {
       const job = this.#pending.get(reply.id);
       if (!job) return;
       this.#pending.delete(reply.id);
-      if ('error' in reply) job.reject(rebuildError(reply.error));
+      if ('unavailable' in reply) {
+        this.#unavailable = `the prompt encoder's worker cannot open the tokenizer: ${reply.unavailable}`;
+        job.reject(new EncoderUnavailableError(this.#unavailable));
+        void worker.terminate();
+      } else if ('error' in reply) job.reject(rebuildError(reply.error));
       else job.resolve(Array.from(reply.ids));
       if (this.#pending.size === 0) worker.unref();
     });
     const lost = (why: string) => {
       if (this.#worker !== worker) return;
-      this.#worker = undefined; // The next prompt starts a fresh worker.
-      this.#failAll(new GenerationError(`the prompt encoder's worker ${why}`));
+      this.#worker = undefined;
+      this.#unavailable = `the prompt encoder's worker ${why}`;
+      this.#failAll(new EncoderUnavailableError(this.#unavailable));
     };
     worker.on('error', (error) => lost(`failed: ${error.message}`));
     worker.on('exit', (code) => lost(`exited (code ${code})`));

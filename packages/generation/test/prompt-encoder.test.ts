@@ -54,6 +54,16 @@ describe('encodePrompt with the Llama 3 tokenizer', () => {
     expect(ids).toEqual(llama.chatFormat?.encodeDialogPrompt(dialog));
   });
 
+  it('a worker that cannot open the tokenizer leaves long prompts to the calling thread', async () => {
+    const stray = new Llama(llama.model, llama.tokenizer, {
+      tokenizerSource: { options: { ckptDir: '/nonexistent/llama-ts' }, isGGUF: false, vocabSize: 128256 },
+    });
+    const text = 'word '.repeat(2000);
+    const inline = llama.tokenizer.encode(text, { bos: true, eos: false });
+    expect(await stray.encodePrompt(text)).toEqual(inline);
+    expect(await stray.encodePrompt(text)).toEqual(inline); // and keeps doing so, without a worker
+  });
+
   it('short prompts are encoded inline, equal to the tokenizer', async () => {
     expect(await llama.encodePrompt('Hello')).toEqual(llama.tokenizer.encode('Hello', { bos: true, eos: false }));
   });
