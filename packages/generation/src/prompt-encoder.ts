@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
-import { type Dialog, TokenizerError } from '@llama-ts/tokenizer';
+// The Node entry: the core entry loads tiktoken's WebAssembly at once (gigabytes of address space).
+import { type Dialog, TokenizerError } from '@llama-ts/tokenizer/node';
 import { GenerationError } from './errors.js';
 import type { TokenizerSource } from './open-tokenizer.js';
 
