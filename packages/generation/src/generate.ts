@@ -1,6 +1,7 @@
 import { type CacheWindow, type ContextShiftOptions, planStep, resolveContextShift } from './context-shift.js';
 import { GenerationError } from './errors.js';
 import type { LanguageModel } from './model.js';
+import { type TokenLogprob, topLogprobsOf } from './probabilities.js';
 import { createSampler } from './sampler.js';
 import type { SamplingOptions } from './sampling-options.js';
 import type { SamplingRng } from './sampling-rng.js';
@@ -11,6 +12,11 @@ export interface GenerateOptions extends SamplingOptions {
   maxGenLen?: number;
   /** Also return the log-probability of every returned token (from the untempered logits). */
   logprobs?: boolean;
+  /**
+   * Also report, for each generated token, the `topLogprobs` most likely tokens at its position with
+   * their log-probs (untempered logits; OpenAI's top_logprobs). Implies `logprobs`. Default 0.
+   */
+  topLogprobs?: number;
   /** Return the prompt tokens too (their log-probs are teacher-forced; the first is 0). */
   echo?: boolean;
   /** Stops the generation between two tokens. */
@@ -43,6 +49,8 @@ export interface GenerationStep {
   generated: boolean[];
   /** Per sequence, when log-probs were asked for: the log-prob of `next` (untempered logits). */
   logprobs?: number[];
+  /** Per sequence, when topLogprobs was asked for: the most likely tokens at this position (empty when forced). */
+  topLogprobs?: TokenLogprob[][];
 }
 
 export interface LoopContext {
@@ -144,7 +152,11 @@ export async function* generationLoop(
   const totalLen = keep === undefined ? Math.min(maxSeqLen, maxGenLen + maxPromptLen) : maxGenLen + maxPromptLen;
   const tokens = prompts.map((p) => [...p, ...new Array<number>(totalLen - p.length).fill(-1)]);
   const isPrompt = (b: number, position: number) => position < (lengths[b] as number);
-  const logprobs = options.logprobs ? prompts.map(() => new Float32Array(totalLen)) : undefined;
+  const topLogprobs = options.topLogprobs ?? 0;
+  if (!Number.isInteger(topLogprobs) || topLogprobs < 0) {
+    throw new GenerationError(`generate: topLogprobs must be an integer ≥ 0, got ${topLogprobs}`);
+  }
+  const logprobs = options.logprobs || topLogprobs > 0 ? prompts.map(() => new Float32Array(totalLen)) : undefined;
   const vocab = model.args.vocabSize;
   const clock = context.clock ?? new UsageClock();
   let prevPos = context.cachedPrefix ?? 0;
@@ -193,6 +205,7 @@ export async function* generationLoop(
     }
     const rowsPerSequence = logprobs ? span : 1;
     const step: GenerationStep = { position: curPos, next: [], generated: [] };
+    if (topLogprobs > 0) step.topLogprobs = [];
     for (let b = 0; b < batch; b++) {
       const row = tokens[b] as number[];
       const lastRow = (b + 1) * rowsPerSequence - 1;
@@ -214,6 +227,10 @@ export async function* generationLoop(
             row[p + 1] as number,
           );
         });
+      }
+      if (step.topLogprobs) {
+        const scores = logits.subarray(lastRow * vocab, (lastRow + 1) * vocab);
+        step.topLogprobs.push(isPrompt(b, curPos) ? [] : topLogprobsOf(scores, topLogprobs));
       }
       if (!isPrompt(b, curPos) && stopTokens.has(next)) finished[b] = true;
       step.next.push(next);

@@ -26,12 +26,14 @@ export {
   type LogitsContext,
   type LogitsProcessor,
   minP,
+  occurrencePenalty,
   repetitionPenalty,
   temperature,
   topK,
 } from './logits-processors.js';
 export type { LanguageModel } from './model.js';
-export { argmaxOf, softmaxOf } from './probabilities.js';
+export type { TokenizerSource } from './open-tokenizer.js';
+export { argmaxOf, softmaxOf, type TokenLogprob, topLogprobsOf } from './probabilities.js';
 export { createSampler, type Sampler } from './sampler.js';
 export type { SamplingOptions } from './sampling-options.js';
 export { createSamplingRng, type SamplingRng } from './sampling-rng.js';

@@ -1,31 +1,23 @@
 import {
   type Backend,
   type BackendChoice,
-  findTokenizerFile,
   isGGUFFile,
   type LlamaFamily,
   type LoadProgress,
   loadModel,
-  TOKENIZER_FILES,
   type Transformer,
   type WeightStorage,
 } from '@llama-ts/model';
-import {
-  type Dialog,
-  type DialogFormat,
-  loadAnyTokenizer,
-  type TextTokenizer,
-  tokenizerFamily,
-  UnsupportedTokenizerError,
-} from '@llama-ts/tokenizer/node';
+import { type Dialog, type DialogFormat, type TextTokenizer, tokenizerFamily } from '@llama-ts/tokenizer/node';
 import { BatchEngine, type BatchEngineOptions, type BatchLanguageModel } from './batch/engine.js';
 import { ChatSession, type ChatSessionOptions } from './chat-session.js';
 import { type ChatAvailability, chatAvailability } from './chat-template.js';
 import { GenerationError } from './errors.js';
 import { type GenerateOptions, type GenerateResult, generate, type LoopContext } from './generate.js';
-import { tokenizerFromGGUF, UnsupportedVocabularyError } from './gguf-tokenizer.js';
-import { idTokenizer, isIdTokenizer } from './id-tokenizer.js';
+import { isIdTokenizer } from './id-tokenizer.js';
 import type { LanguageModel } from './model.js';
+import { openTokenizer, type TokenizerSource, textSideOf } from './open-tokenizer.js';
+import { EncoderUnavailableError, INLINE_ENCODE_LIMIT, PromptEncoder, promptLength } from './prompt-encoder.js';
 import { createSamplingRng, type SamplingRng } from './sampling-rng.js';
 import { type StreamDelta, type StreamOptions, type StreamSummary, streamTokens } from './stream.js';
 import type { Usage } from './usage.js';
@@ -88,87 +80,17 @@ function isTokenIds(prompt: Dialog | readonly number[]): prompt is readonly numb
   return prompt.length > 0 && typeof prompt[0] === 'number';
 }
 
-/** A tokenizer and what the checkpoint says about using it. */
-interface OpenedTokenizer {
-  tokenizer: TextTokenizer;
-  addBos?: boolean;
-  chatTemplate?: string;
-}
-
-/** No tokenizer, and why (for the id tokenizer's message when text is given). */
-interface NoTokenizer {
-  tokenizer: undefined;
-  reason: string;
-}
-
-/** The GGUF's tokenizer; with withoutTokenizer 'ids', none (and a note) when its vocabulary is unsupported. */
-async function ggufTokenizer(options: BuildOptions): Promise<OpenedTokenizer | NoTokenizer | undefined> {
-  try {
-    return await tokenizerFromGGUF(options.ckptDir);
-  } catch (error) {
-    if (!(error instanceof UnsupportedVocabularyError) || options.withoutTokenizer !== 'ids') throw error;
-    options.log?.(`${error.message}; driving the model with token ids`);
-    return { tokenizer: undefined, reason: error.message };
-  }
-}
-
-/**
- * The tokenizer `options` name, or the GGUF's, or the one ckptDir holds, or why there is none (a
- * model driven by token ids): no tokenizer, or (with withoutTokenizer 'ids') one found in ckptDir or
- * the GGUF in a format not read yet, such as a tokenizer.json that is not Llama 3's or a SentencePiece
- * vocabulary, so that such a model still runs on token ids.
- */
-async function openTokenizer(options: BuildOptions, isGGUF: boolean): Promise<OpenedTokenizer | NoTokenizer> {
-  if (options.tokenizerPath === undefined && isGGUF) {
-    const opened = await ggufTokenizer(options);
-    if (opened !== undefined) {
-      if (opened.tokenizer !== undefined) checkNoStopTokens(options);
-      return opened;
-    }
-    if (options.withoutTokenizer === 'ids') {
-      return { tokenizer: undefined, reason: `${options.ckptDir} has no tokenizer (tokenizer.ggml.*)` };
-    }
-    throw new GenerationError(
-      `Llama.build: no tokenizerPath given and ${options.ckptDir} has no tokenizer (tokenizer.ggml.*) (withoutTokenizer: 'ids' opens it with token ids only)`,
-    );
-  }
-  const path = options.tokenizerPath ?? (await findTokenizerFile(options.ckptDir));
-  if (path === undefined) {
-    if (options.withoutTokenizer === 'ids') {
-      return { tokenizer: undefined, reason: `${options.ckptDir} has no ${TOKENIZER_FILES.join(' or ')}` };
-    }
-    throw new GenerationError(
-      `Llama.build: no tokenizerPath given and ${options.ckptDir} has neither ${TOKENIZER_FILES.join(' nor ')} (withoutTokenizer: 'ids' opens it with token ids only)`,
-    );
-  }
-  let tokenizer: TextTokenizer;
-  try {
-    tokenizer = await loadAnyTokenizer(path);
-  } catch (error) {
-    const found = options.tokenizerPath === undefined;
-    if (found && options.withoutTokenizer === 'ids' && error instanceof UnsupportedTokenizerError) {
-      return { tokenizer: undefined, reason: error.message };
-    }
-    throw error;
-  }
-  checkNoStopTokens(options);
-  return { tokenizer };
-}
-
-function checkNoStopTokens(options: BuildOptions): void {
-  if (options.stopTokens !== undefined) {
-    throw new GenerationError(
-      'Llama.build: stopTokens is for checkpoints without a tokenizer (the tokenizer has its own stop tokens)',
-    );
-  }
-}
-
 export interface LlamaOptions {
   seed?: number;
   /** Prepend the begin-of-text id to text prompts (default true; a GGUF's add_bos_token). */
   addBos?: boolean;
   /** The model's chat template (a GGUF's tokenizer.chat_template), which picks the chat format. */
   chatTemplate?: string;
+  /**
+   * Where the tokenizer came from (Llama.build sets it): lets `encodePrompt` encode long prompts on
+   * a worker thread that opens the same tokenizer. Without it every prompt is encoded inline.
+   */
+  tokenizerSource?: TokenizerSource;
 }
 
 /**
@@ -188,6 +110,7 @@ export class Llama {
   /** False when the model is driven by token ids (see idTokenizer): there is no real tokenizer. */
   readonly hasTokenizer: boolean;
   #rng: SamplingRng;
+  readonly #encoder: PromptEncoder | undefined;
   /** Which chat session's tokens the KV cache's slot 0 holds, if any. */
   cacheOwner: ChatSession | undefined;
 
@@ -207,6 +130,7 @@ export class Llama {
     this.family = tokenizerFamily(tokenizer) ?? model.args.family ?? 'llama3';
     this.#addBos = options.addBos ?? true;
     this.hasTokenizer = !isIdTokenizer(tokenizer);
+    this.#encoder = options.tokenizerSource ? new PromptEncoder(options.tokenizerSource) : undefined;
   }
 
   static async build(options: BuildOptions): Promise<Llama> {
@@ -226,14 +150,21 @@ export class Llama {
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
     });
     try {
-      const seed = options.seed !== undefined ? { seed: options.seed } : {};
-      if (opened.tokenizer === undefined) {
-        return new Llama(model, idTokenizer(model.args.vocabSize, options.stopTokens, opened.reason), seed);
-      }
-      return new Llama(model, opened.tokenizer, {
-        ...seed,
-        ...(opened.addBos !== undefined ? { addBos: opened.addBos } : {}),
-        ...(opened.chatTemplate !== undefined ? { chatTemplate: opened.chatTemplate } : {}),
+      const side = textSideOf(opened, model.args.vocabSize, options.stopTokens);
+      const tokenizerSource: TokenizerSource = {
+        options: {
+          ckptDir: options.ckptDir,
+          ...(options.tokenizerPath !== undefined ? { tokenizerPath: options.tokenizerPath } : {}),
+          ...(options.withoutTokenizer !== undefined ? { withoutTokenizer: options.withoutTokenizer } : {}),
+          ...(options.stopTokens !== undefined ? { stopTokens: [...options.stopTokens] } : {}),
+        },
+        isGGUF,
+        vocabSize: model.args.vocabSize,
+      };
+      return new Llama(model, side.tokenizer, {
+        ...(options.seed !== undefined ? { seed: options.seed } : {}),
+        ...side.options,
+        tokenizerSource,
       });
     } catch (error) {
       model.dispose();
@@ -325,8 +256,31 @@ export class Llama {
     });
   }
 
-  /** Frees the model (and its backend, when Llama.build created it). */
+  /**
+   * The token ids `stream` would run for a text prompt (with BOS as this model adds it) or a dialog
+   * (in its chat format), without blocking the event loop on a long prompt: past a few thousand
+   * characters a model from Llama.build encodes it on a worker thread (tokenising 100k characters
+   * of CJK text takes seconds). Errors are the same TokenizerError / GenerationError as stream's; a
+   * worker that cannot run (no memory for a second tokenizer) leaves the encoding to this thread.
+   */
+  async encodePrompt(prompt: string | Dialog): Promise<number[]> {
+    if (typeof prompt !== 'string') this.#requireChatFormat('stream');
+    if (this.#encoder && promptLength(prompt) > INLINE_ENCODE_LIMIT) {
+      try {
+        return await this.#encoder.encode(prompt);
+      } catch (error) {
+        // A worker that cannot run is no reason to fail the prompt: encode it here instead.
+        if (!(error instanceof EncoderUnavailableError)) throw error;
+      }
+    }
+    return typeof prompt === 'string'
+      ? this.tokenizer.encode(prompt, { bos: this.#addBos, eos: false })
+      : this.#requireChatFormat('stream').encodeDialogPrompt(prompt);
+  }
+
+  /** Frees the model (and its backend, when Llama.build created it) and stops the prompt encoder. */
   dispose(): void {
+    this.#encoder?.dispose();
     this.model.dispose?.();
   }
 

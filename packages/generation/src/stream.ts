@@ -1,6 +1,7 @@
 import type { StreamDecoder } from '@llama-ts/tokenizer';
 import { GenerationError } from './errors.js';
 import { allStopTokens, checkPrompts, type GenerateOptions, generationLoop, type LoopContext } from './generate.js';
+import type { TokenLogprob } from './probabilities.js';
 import { type Usage, UsageClock } from './usage.js';
 
 export interface StreamOptions extends GenerateOptions {
@@ -14,6 +15,8 @@ export interface StreamDelta {
   token: number;
   text: string;
   logprob?: number;
+  /** With `topLogprobs`: the most likely tokens at this position, most likely first. */
+  topLogprobs?: TokenLogprob[];
 }
 
 export type FinishReason = 'stop' | 'length' | 'abort';
@@ -127,6 +130,7 @@ async function* streamChecked(
       text += piece.text;
       const delta: StreamDelta = { token, text: piece.text };
       if (step.value.logprobs) delta.logprob = step.value.logprobs[0] as number;
+      if (step.value.topLogprobs) delta.topLogprobs = step.value.topLogprobs[0] as TokenLogprob[];
       yield delta;
       if (piece.stopped) {
         finishReason = 'stop';
