@@ -2,7 +2,12 @@ export { ChatSession, type ChatSessionOptions } from './chat-session.js';
 export { type ChatTemplateKind, recogniseChatTemplate } from './chat-template.js';
 export { GenerationError } from './errors.js';
 export type { GenerateOptions, GenerateResult } from './generate.js';
-export { type GGUFTokenizer, tokenizerFromGGUF, UnsupportedVocabularyError } from './gguf-tokenizer.js';
+export {
+  type GGUFTokenizer,
+  tokenizerFromGGUF,
+  tokenizerFromGGUFMetadata,
+  UnsupportedVocabularyError,
+} from './gguf-tokenizer.js';
 export { idTokenizer } from './id-tokenizer.js';
 export {
   type BuildOptions,

@@ -43,7 +43,7 @@ export interface BuildOptions {
   tokenizerPath?: string;
   /**
    * When there is no tokenizer (no tokenizerPath, none in ckptDir or the GGUF, or a GGUF vocabulary
-   * llama-ts cannot read yet): 'throw' (default), or 'ids' to drive the model with token ids,
+   * llama-ts cannot read): 'throw' (default), or 'ids' to drive the model with token ids,
    * spelled `<n>` in text (see idTokenizer).
    */
   withoutTokenizer?: 'throw' | 'ids';
@@ -60,7 +60,7 @@ export interface BuildOptions {
   /** Seeds the sampler's random stream (default 1, as the reference's torch.manual_seed). */
   seed?: number;
   onProgress?: (progress: LoadProgress) => void;
-  /** Notes worth a line (a GGUF vocabulary opened as ids because llama-ts cannot read it yet). */
+  /** Notes worth a line (a GGUF vocabulary opened as ids because llama-ts cannot read it). */
   log?: (message: string) => void;
 }
 
@@ -91,6 +91,7 @@ function isTokenIds(prompt: Dialog | readonly number[]): prompt is readonly numb
 interface OpenedTokenizer {
   tokenizer: TextTokenizer;
   addBos?: boolean;
+  addEos?: boolean;
   chatTemplate?: string;
 }
 
@@ -114,8 +115,8 @@ async function ggufTokenizer(options: BuildOptions): Promise<OpenedTokenizer | N
 /**
  * The tokenizer `options` name, or the GGUF's, or the one ckptDir holds, or why there is none (a
  * model driven by token ids): no tokenizer, or (with withoutTokenizer 'ids') one found in ckptDir or
- * the GGUF in a format not read yet, such as a tokenizer.json that is not Llama 3's or a SentencePiece
- * vocabulary, so that such a model still runs on token ids.
+ * the GGUF in a format llama-ts does not read, such as a tokenizer.json that is not Llama 3's or a
+ * GGUF vocabulary other than Llama 3's BPE or SentencePiece, so that such a model still runs on token ids.
  */
 async function openTokenizer(options: BuildOptions, isGGUF: boolean): Promise<OpenedTokenizer | NoTokenizer> {
   if (options.tokenizerPath === undefined && isGGUF) {
@@ -166,6 +167,8 @@ export interface LlamaOptions {
   seed?: number;
   /** Prepend the begin-of-text id to text prompts (default true; a GGUF's add_bos_token). */
   addBos?: boolean;
+  /** Append the end-of-text id to text prompts (default false; a GGUF's add_eos_token). */
+  addEos?: boolean;
   /** The model's chat template (a GGUF's tokenizer.chat_template), which picks the chat format. */
   chatTemplate?: string;
 }
@@ -184,6 +187,7 @@ export class Llama {
   readonly family: LlamaFamily;
   readonly #chat: ChatAvailability;
   readonly #addBos: boolean;
+  readonly #addEos: boolean;
   /** False when the model is driven by token ids (see idTokenizer): there is no real tokenizer. */
   readonly hasTokenizer: boolean;
   #rng: SamplingRng;
@@ -205,6 +209,7 @@ export class Llama {
     this.chatFormat = 'format' in this.#chat ? this.#chat.format : undefined;
     this.family = tokenizerFamily(tokenizer) ?? model.args.family ?? 'llama3';
     this.#addBos = options.addBos ?? true;
+    this.#addEos = options.addEos ?? false;
     this.hasTokenizer = !isIdTokenizer(tokenizer);
   }
 
@@ -232,6 +237,7 @@ export class Llama {
       return new Llama(model, opened.tokenizer, {
         ...seed,
         ...(opened.addBos !== undefined ? { addBos: opened.addBos } : {}),
+        ...(opened.addEos !== undefined ? { addEos: opened.addEos } : {}),
         ...(opened.chatTemplate !== undefined ? { chatTemplate: opened.chatTemplate } : {}),
       });
     } catch (error) {
@@ -260,7 +266,7 @@ export class Llama {
     if (!Array.isArray(prompts)) throw new GenerationError('textCompletion: prompts must be an array of strings');
     const promptTokens = prompts.map((p, i) => {
       if (typeof p !== 'string') throw new GenerationError(`textCompletion: prompts[${i}] must be a string`);
-      return this.tokenizer.encode(p, { bos: this.#addBos, eos: false });
+      return this.tokenizer.encode(p, { bos: this.#addBos, eos: this.#addEos });
     });
     const result = await this.generate(promptTokens, options);
     return result.tokens.map((ids, i) => ({
@@ -292,7 +298,7 @@ export class Llama {
   ): AsyncGenerator<StreamDelta, StreamSummary> {
     const tokens =
       typeof prompt === 'string'
-        ? this.tokenizer.encode(prompt, { bos: this.#addBos, eos: false })
+        ? this.tokenizer.encode(prompt, { bos: this.#addBos, eos: this.#addEos })
         : isTokenIds(prompt)
           ? prompt
           : this.#requireChatFormat('stream').encodeDialogPrompt(prompt as Dialog);
