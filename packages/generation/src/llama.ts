@@ -2,8 +2,10 @@ import {
   type Backend,
   type BackendChoice,
   findTokenizerFile,
+  type GGUFMetadata,
   isGGUFFile,
   type LlamaFamily,
+  type LoadModelOptions,
   type LoadProgress,
   loadModel,
   TOKENIZER_FILES,
@@ -22,7 +24,7 @@ import { ChatSession, type ChatSessionOptions } from './chat-session.js';
 import { type ChatAvailability, chatAvailability } from './chat-template.js';
 import { GenerationError } from './errors.js';
 import { type GenerateOptions, type GenerateResult, generate, type LoopContext } from './generate.js';
-import { tokenizerFromGGUF, UnsupportedVocabularyError } from './gguf-tokenizer.js';
+import { tokenizerFromGGUFMetadata, UnsupportedVocabularyError } from './gguf-tokenizer.js';
 import { idTokenizer, isIdTokenizer } from './id-tokenizer.js';
 import type { LanguageModel } from './model.js';
 import { createSamplingRng, type SamplingRng } from './sampling-rng.js';
@@ -101,37 +103,39 @@ interface NoTokenizer {
   reason: string;
 }
 
-/** The GGUF's tokenizer; with withoutTokenizer 'ids', none (and a note) when its vocabulary is unsupported. */
-async function ggufTokenizer(options: BuildOptions): Promise<OpenedTokenizer | NoTokenizer | undefined> {
+/**
+ * The tokenizer in a GGUF's metadata (read once, with the model's header), or why there is none:
+ * with withoutTokenizer 'ids', a file without one or with a vocabulary llama-ts cannot read (with a
+ * note to log) opens on ids.
+ */
+function ggufTokenizer(metadata: GGUFMetadata, options: BuildOptions): OpenedTokenizer | NoTokenizer {
+  let opened: OpenedTokenizer | undefined;
   try {
-    return await tokenizerFromGGUF(options.ckptDir);
+    opened = tokenizerFromGGUFMetadata(metadata);
   } catch (error) {
     if (!(error instanceof UnsupportedVocabularyError) || options.withoutTokenizer !== 'ids') throw error;
     options.log?.(`${error.message}; driving the model with token ids`);
     return { tokenizer: undefined, reason: error.message };
   }
+  if (opened !== undefined) {
+    checkNoStopTokens(options);
+    return opened;
+  }
+  if (options.withoutTokenizer === 'ids') {
+    return { tokenizer: undefined, reason: `${options.ckptDir} has no tokenizer (tokenizer.ggml.*)` };
+  }
+  throw new GenerationError(
+    `Llama.build: no tokenizerPath given and ${options.ckptDir} has no tokenizer (tokenizer.ggml.*) (withoutTokenizer: 'ids' opens it with token ids only)`,
+  );
 }
 
 /**
- * The tokenizer `options` name, or the GGUF's, or the one ckptDir holds, or why there is none (a
- * model driven by token ids): no tokenizer, or (with withoutTokenizer 'ids') one found in ckptDir or
- * the GGUF in a format llama-ts does not read, such as a tokenizer.json that is not Llama 3's or a
- * GGUF vocabulary other than Llama 3's BPE or SentencePiece, so that such a model still runs on token ids.
+ * The tokenizer `options` name or the one ckptDir holds, or why there is none (a model driven by
+ * token ids): no tokenizer, or (with withoutTokenizer 'ids') one found in ckptDir in a format
+ * llama-ts does not read, such as a tokenizer.json that is not Llama 3's, so that such a model still
+ * runs on token ids. (A GGUF's own tokenizer comes from ggufTokenizer.)
  */
-async function openTokenizer(options: BuildOptions, isGGUF: boolean): Promise<OpenedTokenizer | NoTokenizer> {
-  if (options.tokenizerPath === undefined && isGGUF) {
-    const opened = await ggufTokenizer(options);
-    if (opened !== undefined) {
-      if (opened.tokenizer !== undefined) checkNoStopTokens(options);
-      return opened;
-    }
-    if (options.withoutTokenizer === 'ids') {
-      return { tokenizer: undefined, reason: `${options.ckptDir} has no tokenizer (tokenizer.ggml.*)` };
-    }
-    throw new GenerationError(
-      `Llama.build: no tokenizerPath given and ${options.ckptDir} has no tokenizer (tokenizer.ggml.*) (withoutTokenizer: 'ids' opens it with token ids only)`,
-    );
-  }
+async function openTokenizer(options: BuildOptions): Promise<OpenedTokenizer | NoTokenizer> {
   const path = options.tokenizerPath ?? (await findTokenizerFile(options.ckptDir));
   if (path === undefined) {
     if (options.withoutTokenizer === 'ids') {
@@ -215,20 +219,37 @@ export class Llama {
 
   static async build(options: BuildOptions): Promise<Llama> {
     if (!options || typeof options.ckptDir !== 'string') throw new GenerationError('Llama.build: ckptDir is required');
-    const isGGUF = await isGGUFFile(options.ckptDir);
-    const opened = await openTokenizer(options, isGGUF);
-    const tokenizer = opened.tokenizer;
-    // Llama 1/2's params.json leaves the vocabulary size and the RoPE base to the tokenizer's family.
-    const family = tokenizer ? tokenizerFamily(tokenizer) : undefined;
-    const model: Transformer = await loadModel(options.ckptDir, {
-      ...(tokenizer ? { vocabSize: tokenizer.nWords } : {}),
-      ...(family ? { family } : {}),
+    const loadOptions: LoadModelOptions = {
       ...(options.backend !== undefined ? { backend: options.backend } : {}),
       ...(options.maxSeqLen !== undefined ? { maxSeqLen: options.maxSeqLen } : {}),
       ...(options.maxBatchSize !== undefined ? { maxBatchSize: options.maxBatchSize } : {}),
       ...(options.weightStorage ? { weightStorage: options.weightStorage } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-    });
+    };
+    let opened: OpenedTokenizer | NoTokenizer | undefined;
+    let model: Transformer;
+    if (options.tokenizerPath === undefined && (await isGGUFFile(options.ckptDir))) {
+      // The GGUF's tokenizer comes from the header the loader reads, before any tensor is.
+      model = await loadModel(options.ckptDir, {
+        ...loadOptions,
+        onGGUFMetadata: (metadata) => {
+          opened = ggufTokenizer(metadata, options);
+        },
+      });
+    } else {
+      opened = await openTokenizer(options);
+      // Llama 1/2's params.json leaves the vocabulary size and the RoPE base to the tokenizer's family.
+      const family = opened.tokenizer ? tokenizerFamily(opened.tokenizer) : undefined;
+      model = await loadModel(options.ckptDir, {
+        ...loadOptions,
+        ...(opened.tokenizer ? { vocabSize: opened.tokenizer.nWords } : {}),
+        ...(family ? { family } : {}),
+      });
+    }
+    if (opened === undefined) {
+      model.dispose();
+      throw new GenerationError(`Llama.build: ${options.ckptDir}: internal: the GGUF's metadata was not seen`);
+    }
     try {
       const seed = options.seed !== undefined ? { seed: options.seed } : {};
       if (opened.tokenizer === undefined) {

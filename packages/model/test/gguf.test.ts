@@ -620,3 +620,49 @@ describe('broken files', () => {
     expect(ggufParams(args).vocabSize).toBe(512);
   });
 });
+
+describe('onGGUFMetadata', () => {
+  it('sees the metadata of the one reading of the header, before any tensor is read; what it throws stops the load', async () => {
+    const path = await writeGoldenGGUF(scratch, 'with-metadata', golden, {
+      metadata: { 'general.name': ggufValue.string('tiny golden') },
+    });
+    const events: string[] = [];
+    const model = await loadModel(path, {
+      backend: cpu,
+      maxSeqLen: 8,
+      onGGUFMetadata: (metadata) => {
+        events.push(`metadata ${metadata.string('general.name')} ${metadata.path === path}`);
+      },
+      onProgress: () => events.push('tensor'),
+    });
+    model.dispose();
+    expect(events[0]).toBe('metadata tiny golden true');
+    expect(events.slice(1).every((event) => event === 'tensor')).toBe(true);
+    expect(events.filter((event) => event.startsWith('metadata'))).toHaveLength(1);
+
+    let tensors = 0;
+    const refused = loadModel(path, {
+      backend: cpu,
+      maxSeqLen: 8,
+      onGGUFMetadata: () => {
+        throw new Error('no tokenizer I can use');
+      },
+      onProgress: () => tensors++,
+    });
+    await expect(refused).rejects.toThrow('no tokenizer I can use');
+    expect(tensors).toBe(0);
+  });
+
+  it('is not called for a checkpoint folder', async () => {
+    let called = false;
+    const model = await loadModel(goldenDir, {
+      backend: cpu,
+      maxSeqLen: 8,
+      onGGUFMetadata: () => {
+        called = true;
+      },
+    });
+    model.dispose();
+    expect(called).toBe(false);
+  });
+});
