@@ -415,6 +415,15 @@ describe('whole models', () => {
     const header = await readGGUFHeader(tied);
     expect(header.tensors.some((t) => t.name === 'output.weight')).toBe(false);
     expect(await logitsOf(tied)).toEqual(await logitsOf(untied));
+    // one tensor on the device, read once (a 1B model's embedding is a quarter of the file)
+    const { args, reader } = await openCheckpoint(tied);
+    const weights = await loadWeights(reader, args, cpu);
+    await reader.close();
+    expect(weights.output).toBe(weights.tokEmbeddings);
+    const again = await openCheckpoint(tied);
+    const stored = await loadWeights(again.reader, args, cpu, { storage: 'q8_0' });
+    await again.reader.close();
+    expect(stored.output).toBe(stored.tokEmbeddings);
   });
 
   it('applies Llama 3.1 scaling from rope_freqs.weight (divisors, as llama.cpp) and from rope.scaling linear', async () => {
