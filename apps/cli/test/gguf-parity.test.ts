@@ -153,7 +153,7 @@ describe('complete --model FILE.gguf against float64 over the dequantised weight
   const cases = ['F32', 'F16', 'Q8_0', 'Q4_0', 'Q4_K', 'Q6_K'].flatMap((type) =>
     BACKENDS.map((backend) => [type, backend] as const),
   );
-  it.each(cases)('%s on %s', async (type, backend, context) => {
+  it.for(cases)('%s on %s', async ([type, backend], context) => {
     if (backend === 'webgpu' && !webgpu.available) context.skip(webgpu.reason);
     const path = files.get(type) as string;
     const result = await runCli(
