@@ -10,6 +10,7 @@ import type { EncodeJob, EncodeReply } from './prompt-encoder.js';
 interface TextSide {
   tokenizer: TextTokenizer;
   addBos: boolean;
+  addEos: boolean;
   format: DialogFormat | undefined;
 }
 
@@ -20,6 +21,7 @@ async function openTextSide(source: TokenizerSource): Promise<TextSide> {
   return {
     tokenizer: side.tokenizer,
     addBos: side.options.addBos ?? true,
+    addEos: side.options.addEos ?? false,
     format: 'format' in chat ? chat.format : undefined,
   };
 }
@@ -46,7 +48,7 @@ port.on('message', async (job: EncodeJob) => {
   try {
     let ids: number[];
     if (job.kind === 'text') {
-      ids = side.tokenizer.encode(job.text, { bos: side.addBos, eos: false });
+      ids = side.tokenizer.encode(job.text, { bos: side.addBos, eos: side.addEos });
     } else {
       if (!side.format) throw new Error('this tokenizer has no chat format');
       ids = side.format.encodeDialogPrompt(job.dialog);

@@ -12,7 +12,12 @@ export { type ChatTemplateKind, recogniseChatTemplate } from './chat-template.js
 export type { ContextShiftOptions } from './context-shift.js';
 export { GenerationError, QueueFullError } from './errors.js';
 export type { GenerateOptions, GenerateResult } from './generate.js';
-export { type GGUFTokenizer, tokenizerFromGGUF, UnsupportedVocabularyError } from './gguf-tokenizer.js';
+export {
+  type GGUFTokenizer,
+  tokenizerFromGGUF,
+  tokenizerFromGGUFMetadata,
+  UnsupportedVocabularyError,
+} from './gguf-tokenizer.js';
 export { idTokenizer } from './id-tokenizer.js';
 export {
   type BuildOptions,

@@ -1,8 +1,10 @@
 import {
   type Backend,
   type BackendChoice,
+  type GGUFMetadata,
   isGGUFFile,
   type LlamaFamily,
+  type LoadModelOptions,
   type LoadProgress,
   loadModel,
   type Transformer,
@@ -16,7 +18,14 @@ import { GenerationError } from './errors.js';
 import { type GenerateOptions, type GenerateResult, generate, type LoopContext } from './generate.js';
 import { isIdTokenizer } from './id-tokenizer.js';
 import type { LanguageModel } from './model.js';
-import { openTokenizer, type TokenizerSource, textSideOf } from './open-tokenizer.js';
+import {
+  type NoTokenizer,
+  type OpenedTokenizer,
+  openGGUFTokenizer,
+  openTokenizer,
+  type TokenizerSource,
+  textSideOf,
+} from './open-tokenizer.js';
 import { EncoderUnavailableError, INLINE_ENCODE_LIMIT, PromptEncoder, promptLength } from './prompt-encoder.js';
 import { createSamplingRng, type SamplingRng } from './sampling-rng.js';
 import { type StreamDelta, type StreamOptions, type StreamSummary, streamTokens } from './stream.js';
@@ -36,7 +45,7 @@ export interface BuildOptions {
   tokenizerPath?: string;
   /**
    * When there is no tokenizer (no tokenizerPath, none in ckptDir or the GGUF, or a GGUF vocabulary
-   * llama-ts cannot read yet): 'throw' (default), or 'ids' to drive the model with token ids,
+   * llama-ts cannot read): 'throw' (default), or 'ids' to drive the model with token ids,
    * spelled `<n>` in text (see idTokenizer).
    */
   withoutTokenizer?: 'throw' | 'ids';
@@ -53,7 +62,7 @@ export interface BuildOptions {
   /** Seeds the sampler's random stream (default 1, as the reference's torch.manual_seed). */
   seed?: number;
   onProgress?: (progress: LoadProgress) => void;
-  /** Notes worth a line (a GGUF vocabulary opened as ids because llama-ts cannot read it yet). */
+  /** Notes worth a line (a GGUF vocabulary opened as ids because llama-ts cannot read it). */
   log?: (message: string) => void;
 }
 
@@ -84,6 +93,8 @@ export interface LlamaOptions {
   seed?: number;
   /** Prepend the begin-of-text id to text prompts (default true; a GGUF's add_bos_token). */
   addBos?: boolean;
+  /** Append the end-of-text id to text prompts (default false; a GGUF's add_eos_token). */
+  addEos?: boolean;
   /** The model's chat template (a GGUF's tokenizer.chat_template), which picks the chat format. */
   chatTemplate?: string;
   /**
@@ -107,6 +118,7 @@ export class Llama {
   readonly family: LlamaFamily;
   readonly #chat: ChatAvailability;
   readonly #addBos: boolean;
+  readonly #addEos: boolean;
   /** False when the model is driven by token ids (see idTokenizer): there is no real tokenizer. */
   readonly hasTokenizer: boolean;
   #rng: SamplingRng;
@@ -129,26 +141,45 @@ export class Llama {
     this.chatFormat = 'format' in this.#chat ? this.#chat.format : undefined;
     this.family = tokenizerFamily(tokenizer) ?? model.args.family ?? 'llama3';
     this.#addBos = options.addBos ?? true;
+    this.#addEos = options.addEos ?? false;
     this.hasTokenizer = !isIdTokenizer(tokenizer);
     this.#encoder = options.tokenizerSource ? new PromptEncoder(options.tokenizerSource) : undefined;
   }
 
   static async build(options: BuildOptions): Promise<Llama> {
     if (!options || typeof options.ckptDir !== 'string') throw new GenerationError('Llama.build: ckptDir is required');
-    const isGGUF = await isGGUFFile(options.ckptDir);
-    const opened = await openTokenizer(options, isGGUF);
-    const tokenizer = opened.tokenizer;
-    // Llama 1/2's params.json leaves the vocabulary size and the RoPE base to the tokenizer's family.
-    const family = tokenizer ? tokenizerFamily(tokenizer) : undefined;
-    const model: Transformer = await loadModel(options.ckptDir, {
-      ...(tokenizer ? { vocabSize: tokenizer.nWords } : {}),
-      ...(family ? { family } : {}),
+    const loadOptions: LoadModelOptions = {
       ...(options.backend !== undefined ? { backend: options.backend } : {}),
       ...(options.maxSeqLen !== undefined ? { maxSeqLen: options.maxSeqLen } : {}),
       ...(options.maxBatchSize !== undefined ? { maxBatchSize: options.maxBatchSize } : {}),
       ...(options.weightStorage ? { weightStorage: options.weightStorage } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-    });
+    };
+    let opened: OpenedTokenizer | NoTokenizer | undefined;
+    let model: Transformer;
+    const isGGUF = await isGGUFFile(options.ckptDir);
+    if (options.tokenizerPath === undefined && isGGUF) {
+      // The GGUF's tokenizer comes from the header the loader reads, before any tensor is.
+      model = await loadModel(options.ckptDir, {
+        ...loadOptions,
+        onGGUFMetadata: (metadata: GGUFMetadata) => {
+          opened = openGGUFTokenizer(metadata, options);
+        },
+      });
+    } else {
+      opened = await openTokenizer(options, isGGUF);
+      // Llama 1/2's params.json leaves the vocabulary size and the RoPE base to the tokenizer's family.
+      const family = opened.tokenizer ? tokenizerFamily(opened.tokenizer) : undefined;
+      model = await loadModel(options.ckptDir, {
+        ...loadOptions,
+        ...(opened.tokenizer ? { vocabSize: opened.tokenizer.nWords } : {}),
+        ...(family ? { family } : {}),
+      });
+    }
+    if (opened === undefined) {
+      model.dispose();
+      throw new GenerationError(`Llama.build: ${options.ckptDir}: internal: the GGUF's metadata was not seen`);
+    }
     try {
       const side = textSideOf(opened, model.args.vocabSize, options.stopTokens);
       const tokenizerSource: TokenizerSource = {
@@ -192,7 +223,7 @@ export class Llama {
     if (!Array.isArray(prompts)) throw new GenerationError('textCompletion: prompts must be an array of strings');
     const promptTokens = prompts.map((p, i) => {
       if (typeof p !== 'string') throw new GenerationError(`textCompletion: prompts[${i}] must be a string`);
-      return this.tokenizer.encode(p, { bos: this.#addBos, eos: false });
+      return this.tokenizer.encode(p, { bos: this.#addBos, eos: this.#addEos });
     });
     const result = await this.generate(promptTokens, options);
     return result.tokens.map((ids, i) => ({
@@ -224,7 +255,7 @@ export class Llama {
   ): AsyncGenerator<StreamDelta, StreamSummary> {
     const tokens =
       typeof prompt === 'string'
-        ? this.tokenizer.encode(prompt, { bos: this.#addBos, eos: false })
+        ? this.tokenizer.encode(prompt, { bos: this.#addBos, eos: this.#addEos })
         : isTokenIds(prompt)
           ? prompt
           : this.#requireChatFormat('stream').encodeDialogPrompt(prompt as Dialog);
@@ -274,7 +305,7 @@ export class Llama {
       }
     }
     return typeof prompt === 'string'
-      ? this.tokenizer.encode(prompt, { bos: this.#addBos, eos: false })
+      ? this.tokenizer.encode(prompt, { bos: this.#addBos, eos: this.#addEos })
       : this.#requireChatFormat('stream').encodeDialogPrompt(prompt);
   }
 

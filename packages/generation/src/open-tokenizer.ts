@@ -1,7 +1,12 @@
-import { findTokenizerFile, TOKENIZER_FILES } from '@llama-ts/model';
+import { findTokenizerFile, type GGUFMetadata, TOKENIZER_FILES } from '@llama-ts/model';
 import { loadAnyTokenizer, type TextTokenizer, UnsupportedTokenizerError } from '@llama-ts/tokenizer/node';
 import { GenerationError } from './errors.js';
-import { tokenizerFromGGUF, UnsupportedVocabularyError } from './gguf-tokenizer.js';
+import {
+  type GGUFTokenizer,
+  tokenizerFromGGUF,
+  tokenizerFromGGUFMetadata,
+  UnsupportedVocabularyError,
+} from './gguf-tokenizer.js';
 import { idTokenizer } from './id-tokenizer.js';
 import type { BuildOptions, LlamaOptions } from './llama.js';
 
@@ -28,6 +33,7 @@ export interface TokenizerSource {
 export interface OpenedTokenizer {
   tokenizer: TextTokenizer;
   addBos?: boolean;
+  addEos?: boolean;
   chatTemplate?: string;
 }
 
@@ -37,15 +43,50 @@ export interface NoTokenizer {
   reason: string;
 }
 
-/** The GGUF's tokenizer; with withoutTokenizer 'ids', none (and a note) when its vocabulary is unsupported. */
-async function ggufTokenizer(options: TokenizerOptions): Promise<OpenedTokenizer | NoTokenizer | undefined> {
+/**
+ * The tokenizer in a GGUF's metadata (Llama.build hands it the header the model loader read, so the
+ * file is read once), or why there is none: with withoutTokenizer 'ids', a file without one or with
+ * a vocabulary llama-ts cannot read (with a note to log) opens on ids.
+ */
+export function openGGUFTokenizer(metadata: GGUFMetadata, options: TokenizerOptions): OpenedTokenizer | NoTokenizer {
+  return fromGGUF(() => tokenizerFromGGUFMetadata(metadata), options);
+}
+
+/** The same from the file (a worker thread reopening a built Llama's tokenizer). */
+async function ggufTokenizerFromFile(options: TokenizerOptions): Promise<OpenedTokenizer | NoTokenizer> {
+  let found: GGUFTokenizer | undefined;
   try {
-    return await tokenizerFromGGUF(options.ckptDir);
+    found = await tokenizerFromGGUF(options.ckptDir);
   } catch (error) {
-    if (!(error instanceof UnsupportedVocabularyError) || options.withoutTokenizer !== 'ids') throw error;
-    options.log?.(`${error.message}; driving the model with token ids`);
-    return { tokenizer: undefined, reason: error.message };
+    return unsupported(error, options);
   }
+  return fromGGUF(() => found, options);
+}
+
+function fromGGUF(read: () => GGUFTokenizer | undefined, options: TokenizerOptions): OpenedTokenizer | NoTokenizer {
+  let opened: GGUFTokenizer | undefined;
+  try {
+    opened = read();
+  } catch (error) {
+    return unsupported(error, options);
+  }
+  if (opened !== undefined) {
+    checkNoStopTokens(options);
+    return opened;
+  }
+  if (options.withoutTokenizer === 'ids') {
+    return { tokenizer: undefined, reason: `${options.ckptDir} has no tokenizer (tokenizer.ggml.*)` };
+  }
+  throw new GenerationError(
+    `Llama.build: no tokenizerPath given and ${options.ckptDir} has no tokenizer (tokenizer.ggml.*) (withoutTokenizer: 'ids' opens it with token ids only)`,
+  );
+}
+
+/** With withoutTokenizer 'ids', a vocabulary llama-ts cannot read is a note and a model on ids; else the error. */
+function unsupported(error: unknown, options: TokenizerOptions): NoTokenizer {
+  if (!(error instanceof UnsupportedVocabularyError) || options.withoutTokenizer !== 'ids') throw error;
+  options.log?.(`${error.message}; driving the model with token ids`);
+  return { tokenizer: undefined, reason: error.message };
 }
 
 /**
@@ -58,19 +99,7 @@ export async function openTokenizer(
   options: TokenizerOptions,
   isGGUF: boolean,
 ): Promise<OpenedTokenizer | NoTokenizer> {
-  if (options.tokenizerPath === undefined && isGGUF) {
-    const opened = await ggufTokenizer(options);
-    if (opened !== undefined) {
-      if (opened.tokenizer !== undefined) checkNoStopTokens(options);
-      return opened;
-    }
-    if (options.withoutTokenizer === 'ids') {
-      return { tokenizer: undefined, reason: `${options.ckptDir} has no tokenizer (tokenizer.ggml.*)` };
-    }
-    throw new GenerationError(
-      `Llama.build: no tokenizerPath given and ${options.ckptDir} has no tokenizer (tokenizer.ggml.*) (withoutTokenizer: 'ids' opens it with token ids only)`,
-    );
-  }
+  if (options.tokenizerPath === undefined && isGGUF) return ggufTokenizerFromFile(options);
   const path = options.tokenizerPath ?? (await findTokenizerFile(options.ckptDir));
   if (path === undefined) {
     if (options.withoutTokenizer === 'ids') {
@@ -115,6 +144,7 @@ export function textSideOf(
     tokenizer: opened.tokenizer,
     options: {
       ...(opened.addBos !== undefined ? { addBos: opened.addBos } : {}),
+      ...(opened.addEos !== undefined ? { addEos: opened.addEos } : {}),
       ...(opened.chatTemplate !== undefined ? { chatTemplate: opened.chatTemplate } : {}),
     },
   };
