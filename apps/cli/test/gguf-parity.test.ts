@@ -6,9 +6,9 @@
 // max(0.02, 1.5 × llama.cpp's own deviation) of the reference's, and every greedy id is the
 // reference's argmax (or, as the golden README allows, one within 0.05 of it: a near tie that float32
 // may break either way). llama.cpp's deviation is modelled, not run: its CPU backend rounds the
-// activations of a Q8_0 or Q4_0 matmul to Q8_0 blocks (vec_dot_type), which the reference does too
-// for those files; as the wasm backend decodes Q8_0 on int8 activations, this is the bound it meets.
-// For the other files the bound is 0.02 (llama.cpp's deviation counted as none: stricter).
+// activations of a quantized matmul (vec_dot_type: Q8_0 blocks for Q8_0 and Q4_0, Q8_K for the
+// k-quants), which the reference does too for those files; as the wasm backend decodes these formats
+// on int8 activations, this is the bound it meets. For F32 and F16 the bound is 0.02.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -109,8 +109,38 @@ function roundToQ8_0(x: Float64Array): Float64Array {
   return out;
 }
 
-/** Files whose matmuls llama.cpp's CPU backend runs on Q8_0-rounded activations. */
-const Q8_0_ACTIVATIONS = new Set(['Q8_0', 'Q4_0']);
+/**
+ * ggml's quantize_row_q8_K_ref and back (the k-quants' vec_dot_type): per 256 values, the one of
+ * largest magnitude (max) sets iscale = -128 / max, q = min(127, nearest(iscale · x)), x ≈ q / iscale.
+ */
+function roundToQ8_K(x: Float64Array): Float64Array {
+  const out = new Float64Array(x.length);
+  for (let block = 0; block < x.length; block += 256) {
+    let max = 0;
+    for (let i = block; i < Math.min(x.length, block + 256); i++) {
+      if (Math.abs(x[i] as number) > Math.abs(max)) max = x[i] as number;
+    }
+    if (max === 0) continue;
+    const iscale = Math.fround(-128 / max);
+    const d = Math.fround(1 / iscale);
+    for (let i = block; i < Math.min(x.length, block + 256); i++) {
+      out[i] = Math.min(127, Math.round(Math.fround(iscale * (x[i] as number)))) * d;
+    }
+  }
+  return out;
+}
+
+/**
+ * How llama.cpp's CPU backend rounds a file's matmul activations (its vec_dot_type): Q8_0 blocks for
+ * Q8_0 and Q4_0, Q8_K for the k-quants. The wasm backend's decode also runs these formats on int8
+ * activations (per block of 32).
+ */
+const LLAMA_CPP_ACTIVATIONS: Record<string, (x: Float64Array) => Float64Array> = {
+  Q8_0: roundToQ8_0,
+  Q4_0: roundToQ8_0,
+  Q4_K: roundToQ8_K,
+  Q6_K: roundToQ8_K,
+};
 
 function logSoftmax(logits: Float64Array): Float64Array {
   const max = Math.max(...logits);
@@ -185,8 +215,9 @@ describe('complete --model FILE.gguf against float64 over the dequantised weight
     const logits = referenceLogits(weights, args, ids.slice(0, -1));
     const want = logits.map((row, i) => logSoftmax(row)[ids[i + 1] as number] as number);
     let tolerance = LOGPROB_ATOL;
-    if (Q8_0_ACTIVATIONS.has(type)) {
-      const llamaCpp = referenceLogits(weights, args, ids.slice(0, -1), { activations: roundToQ8_0 });
+    const activations = LLAMA_CPP_ACTIVATIONS[type];
+    if (activations) {
+      const llamaCpp = referenceLogits(weights, args, ids.slice(0, -1), { activations });
       const deviation = Math.max(
         ...llamaCpp.map((row, i) => Math.abs((logSoftmax(row)[ids[i + 1] as number] as number) - (want[i] as number))),
       );
