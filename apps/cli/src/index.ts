@@ -1,2 +1,9 @@
 export { defaultModelDir } from './model-flags.js';
-export { type RunningServer, type ServerOptions, startServer } from './server/index.js';
+export {
+  BatchingEngine,
+  type GenerationEngine,
+  type RunningServer,
+  SerialEngine,
+  type ServerOptions,
+  startServer,
+} from './server/index.js';

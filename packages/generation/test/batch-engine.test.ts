@@ -236,6 +236,35 @@ describe('BatchEngine requests and limits', () => {
     );
   });
 
+  it('presence and frequency penalties and top logprobs: per request, as stream gives them', async () => {
+    const prompt = tokens.slice(0, 20);
+    const penalised = { temperature: 0, maxGenLen: 10, presencePenalty: 2, frequencyPenalty: 2 };
+    const plain = { temperature: 0, maxGenLen: 10 };
+    const both = llama.batchEngine({ parallel: 2 });
+    // Side by side in one batch: each request keeps its own sampler.
+    const [withPenalty, without] = await Promise.all([
+      drain(both.submit({ prompt, ...penalised, topLogprobs: 3 })),
+      drain(both.submit({ prompt, ...plain })),
+    ]);
+    const reference: StreamDelta[] = [];
+    for await (const delta of llama.stream(prompt, { ...penalised, topLogprobs: 3 })) reference.push(delta);
+    const referencePlain: number[] = [];
+    for await (const delta of llama.stream(prompt, plain)) referencePlain.push(delta.token);
+    expect(withPenalty.map((d) => d.token)).toEqual(reference.map((d) => d.token));
+    expect(without.map((d) => d.token)).toEqual(referencePlain);
+    expect(withPenalty.map((d) => d.token)).not.toEqual(referencePlain); // the penalties act
+    withPenalty.forEach((delta, t) => {
+      const expected = reference[t] as StreamDelta;
+      expect(delta.topLogprobs?.map((e) => e.token)).toEqual(expected.topLogprobs?.map((e) => e.token));
+      delta.topLogprobs?.forEach((entry, k) => {
+        expect(Math.abs(entry.logprob - (expected.topLogprobs?.[k]?.logprob as number))).toBeLessThan(1e-3);
+      });
+      expect(delta.topLogprobs).toHaveLength(3);
+      expect(delta.logprob).toBeTypeOf('number'); // topLogprobs implies logprobs, as in generate
+    });
+    expect(without.every((d) => d.topLogprobs === undefined && d.logprob === undefined)).toBe(true);
+  });
+
   it('a full queue is a QueueFullError; the context bounds the tokens', async () => {
     const running = engine.submit({ prompt: [1, 2, 3], temperature: 0, maxGenLen: 5 });
     const waiting = engine.submit({ prompt: [1, 2, 3], temperature: 0, maxGenLen: 5 });
@@ -259,6 +288,8 @@ describe('BatchEngine requests and limits', () => {
     bad({ prompt: [1], maxGenLen: -1 }, 'maxGenLen must be an integer ≥ 0');
     bad({ prompt: [1], temperature: -1 }, 'temperature');
     bad({ prompt: [1], stop: [''] }, 'stop must be an array of non-empty strings');
+    bad({ prompt: [1], topLogprobs: 1.5 }, 'topLogprobs must be an integer ≥ 0, got 1.5');
+    bad({ prompt: [1], presencePenalty: 3 }, 'presencePenalty must be a number in [-2, 2]');
     expect(() => llama.batchEngine({ parallel: 3 })).toThrow(
       "parallel must be an integer in 1..2 (the model's maxBatchSize), got 3",
     );

@@ -1,9 +1,11 @@
 import { Command } from 'commander';
+import { addContextShiftFlags, type ContextShiftFlags, contextShiftOption } from '../context-shift-flags.js';
 import { CliError } from '../errors.js';
-import { addModelFlags, loadFromFlags, type ModelFlags, nonNegativeInt } from '../model-flags.js';
-import { startServer } from '../server/index.js';
+import { addModelFlags, loadFromFlags, type ModelFlags, nonNegativeInt, positiveInt } from '../model-flags.js';
+import { BatchingEngine, type GenerationEngine, startServer } from '../server/index.js';
 
-interface ServeFlags extends ModelFlags {
+interface ServeFlags extends ModelFlags, ContextShiftFlags {
+  parallel: number;
   host: string;
   port: number;
   quiet?: boolean;
@@ -30,7 +32,14 @@ export function serveCommand(): Command {
       nonNegativeInt,
       64,
     )
+    .option(
+      '--parallel <n>',
+      'sequences generated together by continuous batching, one KV-cache slot each (1: one at a time, with context shift)',
+      positiveInt,
+      4,
+    )
     .option('--quiet', 'do not log requests to stderr');
+  addContextShiftFlags(command, '1 when prompts start with bos, else 0; a request may set n_keep');
   addModelFlags(command);
   return command.action((flags: ServeFlags) => runServe(flags));
 }
@@ -44,12 +53,54 @@ function apiKeyOf(flags: ServeFlags): { apiKey?: string } {
   return { apiKey: key };
 }
 
+/**
+ * The default context shift of requests: the CLI's (on) where the engine can shift, i.e. with
+ * --parallel 1; continuous batching cannot, so there it is off and --context-shift is refused.
+ */
+function contextShiftOf(flags: ServeFlags) {
+  if (flags.parallel > 1) {
+    if (flags.contextShift === true || flags.keep !== undefined) {
+      throw new CliError(
+        `${flags.contextShift === true ? '--context-shift' : '--keep'} needs --parallel 1: continuous batching (--parallel ${flags.parallel}) has no context shift`,
+      );
+    }
+    return { contextShift: false as const };
+  }
+  return contextShiftOption(flags);
+}
+
+/** One KV-cache slot per parallel sequence: --max-batch-size defaults to --parallel and may not be below it. */
+function withSlots(flags: ServeFlags): ServeFlags {
+  if (flags.maxBatchSize === undefined) return { ...flags, maxBatchSize: flags.parallel };
+  if (flags.maxBatchSize < flags.parallel) {
+    throw new CliError(
+      `--max-batch-size ${flags.maxBatchSize} is below --parallel ${flags.parallel}; each parallel sequence needs a KV-cache slot`,
+    );
+  }
+  return flags;
+}
+
 async function runServe(flags: ServeFlags): Promise<void> {
   apiKeyOf(flags);
-  const loaded = await loadFromFlags(flags);
+  const contextShift = contextShiftOf(flags);
+  const loaded = await loadFromFlags(withSlots(flags));
+  // --parallel 1 keeps the SerialEngine: it can shift the context, which the batch engine cannot.
+  const batching =
+    flags.parallel > 1
+      ? new BatchingEngine(
+          loaded.llama.batchEngine({
+            parallel: flags.parallel,
+            queueLimit: flags.maxQueue,
+            ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
+          }),
+        )
+      : undefined;
+  const engine: { engine?: GenerationEngine } = batching ? { engine: batching } : {};
   let running: Awaited<ReturnType<typeof startServer>>;
   try {
     running = await startServer({
+      ...engine,
+      ...contextShift,
       llama: loaded.llama,
       modelName: loaded.name,
       host: flags.host,
@@ -61,14 +112,20 @@ async function runServe(flags: ServeFlags): Promise<void> {
       ...(flags.quiet ? {} : { log: (line: string) => process.stderr.write(`${line}\n`) }),
     });
   } catch (error) {
+    batching?.close();
     loaded.dispose();
     throw error;
   }
-  process.stdout.write(`llama-ts: serving ${loaded.name} on ${running.url} (Ctrl-C to stop)\n`);
+  process.stdout.write(
+    `llama-ts: serving ${loaded.name} on ${running.url}, ${flags.parallel} at a time (Ctrl-C to stop)\n`,
+  );
   const stop = () => {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
-    void running.close().then(() => loaded.dispose());
+    void running.close().then(() => {
+      batching?.close();
+      loaded.dispose();
+    });
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

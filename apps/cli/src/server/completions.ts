@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createSampler, createSamplingRng, type Llama, type StreamDelta } from '@llama-ts/generation';
+import { requestContextShift, type ServerContextShift } from './context-shift.js';
 import type { GenerationEngine, SequenceResult } from './engine.js';
 import { HttpError, readJson, writeJsonHead } from './http.js';
 import type { Metrics } from './metrics.js';
@@ -24,6 +25,8 @@ export interface GenerationContext {
   modelName: string;
   maxBodyBytes: number;
   writeTimeoutMs: number;
+  /** The context shift of requests that do not say (context_shift). */
+  contextShift: ServerContextShift;
 }
 
 /** What the request log line says about a generation. */
@@ -83,6 +86,8 @@ export async function generationRoute(
   const body = await readJson(req, context.maxBodyBytes);
   const { request, prompts } = await promptIds(context.llama, kind, body);
   checkFits(context.llama, prompts, request.options);
+  const contextShift = requestContextShift(request, context.contextShift, engine, context.llama.model.args.maxSeqLen);
+  const options = { ...request.options, contextShift };
   const jobs = prompts.length * request.n;
   if (!engine.accepts(jobs)) {
     throw new HttpError(503, 'the server is busy (its queue is full); retry shortly', 'server_error', {
@@ -139,7 +144,7 @@ export async function generationRoute(
     return engine
       .run({
         prompt,
-        options: request.options,
+        options,
         ...(seed !== undefined ? { seed } : {}),
         signal: controller.signal,
         onDelta: (delta: StreamDelta) => {

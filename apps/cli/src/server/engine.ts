@@ -45,6 +45,8 @@ export interface GenerationEngine {
   readonly active: number;
   /** How many sequences can generate at once. */
   readonly slots: number;
+  /** Whether it honours the `contextShift` option (generation past the context). */
+  readonly canShiftContext: boolean;
 }
 
 export interface SerialEngineOptions {
@@ -58,6 +60,7 @@ export interface SerialEngineOptions {
  */
 export class SerialEngine implements GenerationEngine {
   readonly slots = 1;
+  readonly canShiftContext = true;
   #tail: Promise<unknown> = Promise.resolve();
   #waiting = 0;
   #active = 0;

@@ -1,14 +1,16 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Llama } from '@llama-ts/generation';
+import type { ContextShiftOptions, Llama } from '@llama-ts/generation';
 import { errorMessage, isUserError } from '../errors.js';
 import { ApiKey, Cors, isLoopback, METHODS } from './access.js';
 import { type GenerationNote, generationRoute } from './completions.js';
+import { serverContextShift } from './context-shift.js';
 import { type GenerationEngine, QueueFullError, SerialEngine } from './engine.js';
 import { ClientAbort, DEFAULT_MAX_BODY_BYTES, HttpError, sendError, sendJson } from './http.js';
 import { Metrics } from './metrics.js';
 import { TokenSpeller } from './openai.js';
 
+export { BatchingEngine } from './batching-engine.js';
 export {
   type GenerationEngine,
   QueueFullError,
@@ -31,6 +33,11 @@ export interface ServerOptions {
   warn?: (line: string) => void;
   /** Runs the sequences; default a SerialEngine over `llama` (one at a time, in arrival order). */
   engine?: GenerationEngine;
+  /**
+   * Generation past the context for requests that do not say (`context_shift`): off by default, as
+   * the packages. Needs an engine that can shift (the SerialEngine; continuous batching cannot).
+   */
+  contextShift?: boolean | ContextShiftOptions;
   /** Sequences that may wait for the model; more get 503 with Retry-After. Default 64. */
   maxQueue?: number;
   /** Larger request bodies get 413. Default 8 MiB. */
@@ -91,6 +98,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     modelName,
     maxBodyBytes: positive('maxBodyBytes', options.maxBodyBytes, DEFAULT_MAX_BODY_BYTES),
     writeTimeoutMs: positive('writeTimeoutMs', options.writeTimeoutMs, 30_000),
+    contextShift: serverContextShift(options.contextShift, engine),
   };
   const cors = options.corsOrigin ? new Cors(options.corsOrigin) : undefined;
   const apiKey = options.apiKey !== undefined ? new ApiKey(options.apiKey) : undefined;

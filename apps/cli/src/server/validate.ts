@@ -15,6 +15,10 @@ export interface GenerationRequest {
   includeUsage: boolean;
   /** Report log-probs with this many alternatives per token (0: the token's own only); none when undefined. */
   logprobs?: number;
+  /** context_shift (llama.cpp's field): generate past the context or not; the server's default when undefined. */
+  contextShift?: boolean;
+  /** n_keep (llama.cpp's field): tokens at the start that a context shift never drops. */
+  keep?: number;
 }
 
 /** A prompt as text, or as token ids (OpenAI allows both on /v1/completions). */
@@ -122,6 +126,8 @@ function generationFields(body: Record<string, unknown>, defaultMaxTokens: numbe
   const stream = optional(body, 'stream', isBoolean, 'a boolean') ?? false;
   const streamOptions = optional(body, 'stream_options', isObject, 'an object');
   const includeUsage = streamOptions?.include_usage === true;
+  const contextShift = optional(body, 'context_shift', isBoolean, 'a boolean');
+  const keep = optional(body, 'n_keep', isNonNegativeInteger, 'a non-negative integer');
   const options: StreamOptions = {};
   if (maxTokens !== undefined) options.maxGenLen = maxTokens;
   if (temperature !== undefined) options.temperature = temperature;
@@ -132,7 +138,15 @@ function generationFields(body: Record<string, unknown>, defaultMaxTokens: numbe
   if (presencePenalty !== undefined) options.presencePenalty = presencePenalty;
   if (frequencyPenalty !== undefined) options.frequencyPenalty = frequencyPenalty;
   if (stop !== undefined) options.stop = typeof stop === 'string' ? [stop] : stop;
-  return { stream, options, n, includeUsage, ...(seed !== undefined ? { seed } : {}) };
+  return {
+    stream,
+    options,
+    n,
+    includeUsage,
+    ...(seed !== undefined ? { seed } : {}),
+    ...(contextShift !== undefined ? { contextShift } : {}),
+    ...(keep !== undefined ? { keep } : {}),
+  };
 }
 
 /** Asks the generation for log-probs with `top` alternatives. */

@@ -2,6 +2,7 @@ import type { StreamDecoder } from '@llama-ts/tokenizer';
 import { GenerationError, QueueFullError } from '../errors.js';
 import { allStopTokens, tokenLogprob, yieldToEventLoop } from '../generate.js';
 import type { LanguageModel } from '../model.js';
+import { topLogprobsOf } from '../probabilities.js';
 import { createSampler, type Sampler } from '../sampler.js';
 import type { SamplingOptions } from '../sampling-options.js';
 import { createSamplingRng } from '../sampling-rng.js';
@@ -60,6 +61,8 @@ export interface BatchRequest extends SamplingOptions {
   stopTokens?: Iterable<number>;
   /** Give each delta the log-probability of its token (from the untempered logits). */
   logprobs?: boolean;
+  /** Also give each delta the `topLogprobs` most likely tokens at its position (an integer ≥ 0; OpenAI's top_logprobs). */
+  topLogprobs?: number;
   /** Aborting it cancels the request. */
   signal?: AbortSignal;
 }
@@ -94,6 +97,7 @@ interface Job {
   readonly sampler: Sampler;
   readonly stopTokens: ReadonlySet<number>;
   readonly logprobs: boolean;
+  readonly topLogprobs: number;
   readonly decoder: StreamDecoder | undefined;
   readonly filter: StopStringFilter;
   readonly channel: TokenChannel;
@@ -264,6 +268,10 @@ export class BatchEngine {
     if (stops.length > 0 && !this.#tokenizer) {
       throw new GenerationError('BatchEngine.submit: stop strings need a tokenizer (BatchEngineOptions.tokenizer)');
     }
+    const topLogprobs = request.topLogprobs ?? 0;
+    if (!Number.isInteger(topLogprobs) || topLogprobs < 0) {
+      throw new GenerationError(`BatchEngine.submit: topLogprobs must be an integer ≥ 0, got ${request.topLogprobs}`);
+    }
     const seed = request.seed ?? this.#seed + this.#nextId;
     if (!Number.isFinite(seed))
       throw new GenerationError(`BatchEngine.submit: seed must be a finite number, got ${seed}`);
@@ -272,7 +280,8 @@ export class BatchEngine {
       maxNew: Math.min(maxGenLen, maxSeqLen - prompt.length),
       sampler: createSampler(request, createSamplingRng(seed)),
       stopTokens: allStopTokens(this.#stopTokens, request.stopTokens),
-      logprobs: request.logprobs === true,
+      logprobs: request.logprobs === true || topLogprobs > 0,
+      topLogprobs,
       decoder: this.#tokenizer?.streamDecoder(),
       filter: new StopStringFilter(stops),
     };
@@ -402,6 +411,7 @@ export class BatchEngine {
     job.text += piece.text;
     const delta: StreamDelta = { token, text: piece.text };
     if (job.logprobs) delta.logprob = tokenLogprob(logits, token);
+    if (job.topLogprobs > 0) delta.topLogprobs = topLogprobsOf(logits, job.topLogprobs);
     job.channel.push(delta);
     if (piece.stopped) this.#finish(job, 'stop');
     else if (job.generated.length >= job.maxNew) this.#finish(job, 'length');
