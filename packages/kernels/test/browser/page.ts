@@ -163,7 +163,10 @@ const page: KernelsPage = {
   },
 
   async attention(request) {
-    return { wasm: await runAttention(await wasmBackend(), request), cpu: await runAttention(await cpuBackend(), request) };
+    return {
+      wasm: await runAttention(await wasmBackend(), request),
+      cpu: await runAttention(await cpuBackend(), request),
+    };
   },
 
   trapOnEachThread() {
@@ -213,10 +216,11 @@ const page: KernelsPage = {
   },
 
   async matvecBench(K, dtype, threads) {
-    const backend = await createBackend({ kind: 'wasm', threads, log: null });
+    const backend = (await createBackend({ kind: 'wasm', threads, log: null })) as WasmBackend;
     try {
-      const x = fromArray(backend, Float32Array.from({ length: K }, (_, i) => Math.sin(i) * 0.1), [1, K]);
-      const w = fromArray(backend, Float32Array.from({ length: K * K }, (_, i) => Math.sin(i * 0.37) * 0.1), [K, K], dtype);
+      const wave = (n: number, step: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * step) * 0.1);
+      const x = fromArray(backend, wave(K, 1), [1, K]);
+      const w = fromArray(backend, wave(K * K, 0.37), [K, K], dtype);
       const seconds = medianSeconds(() => matmul(x, w).dispose());
       return { threads: backend.threads, seconds, gbs: byteSize(dtype, K * K) / seconds / 1e9 };
     } finally {
