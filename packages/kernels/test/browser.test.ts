@@ -85,6 +85,17 @@ describe('cross-origin isolated (COOP same-origin, COEP require-corp)', () => {
     expect(opened.console).toEqual([]);
   });
 
+  it("createBackend() ('auto') without a WebGPU adapter picks the wasm backend on Web Workers, saying so", async (context) => {
+    const fresh = await page(context, true);
+    const picked = await fresh.call('createAuto');
+    expect(picked.kind).toBe('wasm');
+    const { hardwareConcurrency } = await fresh.call('info');
+    expect(picked.description).toContain(`${hardwareConcurrency} thread`);
+    expect(fresh.console.filter((line) => line.includes('llama-ts'))).toEqual([
+      `warning: llama-ts: no WebGPU adapter was found; using the ${picked.description}`,
+    ]);
+  });
+
   const matmuls: { M: number; N: number; K: number; dtype: WeightDType }[] = [
     { M: 1, N: 100, K: 1003, dtype: 'f32' },
     { M: 17, N: 1003, K: 100, dtype: 'f32' },

@@ -77,6 +77,8 @@ export interface KernelsPage {
   info(): PageInfo;
   /** Creates the page's wasm backend (replacing any earlier one); `threads` omitted: the default. */
   createWasm(threads?: number): Promise<WasmInfo>;
+  /** createBackend() as an app calls it ('auto'): the kind and description it picked. */
+  createAuto(): Promise<{ kind: string; description: string }>;
   matmul(request: MatmulRequest): Promise<BothBackends>;
   attention(request: AttentionRequest): Promise<BothBackends>;
   /** Runs the testTrap kernel on every thread of the wasm backend: the KernelError's message, per part. */
@@ -153,6 +155,13 @@ const page: KernelsPage = {
     wasm?.destroy();
     wasm = (await createBackend({ kind: 'wasm', threads, minWorkPerThread: 1 })) as WasmBackend;
     return { threads: wasm.threads, description: wasm.description };
+  },
+
+  async createAuto() {
+    const backend = await createBackend();
+    const { kind, description } = backend;
+    backend.destroy();
+    return { kind, description };
   },
 
   async matmul(request) {
