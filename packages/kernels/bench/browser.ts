@@ -16,7 +16,7 @@ import {
   openPage,
   servePage,
 } from '../test/browser/chromium.js';
-import type { KernelsPage } from '../test/browser/page.js';
+import type { KernelsPage, MatvecFigure } from '../test/browser/page.js';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string) =>
@@ -45,14 +45,16 @@ try {
   console.log(
     `Chromium ${browser.version()} (crossOriginIsolated ${info.crossOriginIsolated}, ${info.hardwareConcurrency} cores) vs Node ${process.version}`,
   );
-  console.log(`matrix-vector (1, ${K}, ${K})   threads   Node GB/s   Chromium GB/s   Chromium / Node`);
+  console.log(`GB/s of weights read, median (best) of 21 samples`);
+  console.log(`matrix-vector (1, ${K}, ${K})   threads      Node GB/s   Chromium GB/s   Chromium / Node`);
   for (const dtype of dtypes) {
     for (const threads of threadCounts) {
       const node = await inNode.matvecBench(K, dtype, threads);
       const chromium = await page.call('matvecBench', K, dtype, threads);
+      const figure = (f: MatvecFigure) => `${f.gbs.toFixed(1)} (${f.bestGbs.toFixed(1)})`.padStart(15);
       console.log(
-        `${dtype.padEnd(28)} ${String(chromium.threads).padStart(8)} ${node.gbs.toFixed(2).padStart(11)} ` +
-          `${chromium.gbs.toFixed(2).padStart(15)} ${(chromium.gbs / node.gbs).toFixed(2).padStart(16)}`,
+        `${dtype.padEnd(28)} ${String(chromium.threads).padStart(8)} ${figure(node)} ${figure(chromium)} ` +
+          `${(chromium.gbs / node.gbs).toFixed(2).padStart(17)}`,
       );
     }
   }
