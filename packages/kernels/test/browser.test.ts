@@ -11,6 +11,7 @@ import type { WeightDType } from '../src/node.js';
 import { MATVEC_MAX_ROWS } from '../src/wasm/kernels/sizes.js';
 import {
   bundlePage,
+  bundlePageWithVite,
   CHROMIUM_ENV,
   chromiumAvailable,
   chromiumPath,
@@ -166,6 +167,46 @@ describe('cross-origin isolated (COOP same-origin, COEP require-corp)', () => {
     expect(await opened.call('createWithFailingWorker', 2)).toMatch(
       /^wasm backend: worker 1 failed: .*this worker fails on purpose while starting$/,
     );
+  });
+});
+
+describe('the same page built by Vite (vite build, no config file)', () => {
+  let vite: PageBundle;
+  let viteServer: PageServer | undefined;
+
+  beforeAll(async () => {
+    if (skipReason !== undefined) return;
+    vite = await bundlePageWithVite();
+    viteServer = await servePage(vite.code);
+  });
+
+  afterAll(async () => {
+    await viteServer?.close();
+  });
+
+  it('takes the browser entry with no warning, and runs on 2 Web Workers like the cpu backend', async (context) => {
+    if (skipReason !== undefined || !browser || !viteServer) context.skip(skipReason);
+    expect(vite.warnings).toEqual([]);
+    // dist/index.js only re-exports (and the package has no side effects), so Vite keeps no trace
+    // of it; what it took from the package is dist/'s chunk. '\0' marks Vite's own virtual modules.
+    const fromPackage = vite.inputs.filter((file) => !file.startsWith('test/') && !file.startsWith('\0'));
+    expect(fromPackage).toEqual([expect.stringMatching(/^dist\/chunk-[\w-]+\.js$/)]);
+    const opened = await openPage(browser as Browser, (viteServer as PageServer).url(true));
+    expect((await opened.call('createWasm', 2)).threads).toBe(2);
+    const rng = rngFor('browser matmul vite');
+    const [M, N, K] = [1, 40, 256];
+    const x = uniform(rng, M * K);
+    const w = f32ToText(uniform(rng, N * K));
+    const xForCpu = f32ToText(quantizeActivationsQ8Ref(x, M, K));
+    const { wasm, cpu } = await opened.call('matmul', { M, N, K, dtype: 'q8_0', x: f32ToText(x), w, xForCpu });
+    const what = {
+      op: 'matmul y',
+      backend: 'wasm-2 in Chromium (Vite) vs cpu',
+      label: 'M=1 N=40 K=256 q8_0',
+      shape: [M, N],
+    };
+    expectClose(textToF32(wasm), textToF32(cpu), TOLERANCE.matmul(K), what);
+    expect(opened.console).toEqual([]);
   });
 });
 

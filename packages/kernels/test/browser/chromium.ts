@@ -1,15 +1,17 @@
 /**
  * Runs test/browser/page.ts in headless Chromium: bundles it with esbuild from the package's
- * browser entry (no configuration beyond the entry point), serves it from a loopback HTTP server,
+ * browser entry (no configuration beyond the entry point), or with Vite from a page of its own
+ * (vite-page/index.html, no config file), serves it from a loopback HTTP server,
  * with or without the headers that make a page cross-origin isolated, and drives Debian's chromium
  * with playwright-core (no browser download). Used by test/browser.test.ts and bench/browser.ts.
  */
 import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { build } from 'esbuild';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { build as viteBuild } from 'vite';
 import type { KernelsPage } from './page.js';
 
 /** Where Chromium is: LLAMA_TS_CHROMIUM, else Debian's package (scripts/setup installs it). */
@@ -48,13 +50,45 @@ export async function bundlePage(): Promise<PageBundle> {
   };
 }
 
+/** The page script as `vite build` makes it from vite-page/index.html, with no config file. */
+export async function bundlePageWithVite(): Promise<PageBundle> {
+  const warnings: string[] = [];
+  const packageDir = join(import.meta.dirname, '..', '..');
+  const result = await viteBuild({
+    root: join(import.meta.dirname, 'vite-page'),
+    configFile: false,
+    logLevel: 'warn',
+    // Only to hear its warnings (a Node built-in it externalised, say); nothing about the bundle.
+    customLogger: {
+      info: () => {},
+      warn: (message) => warnings.push(message),
+      warnOnce: (message) => warnings.push(message),
+      error: (message) => warnings.push(message),
+      clearScreen: () => {},
+      hasErrorLogged: () => false,
+      hasWarned: false,
+    },
+    build: { write: false },
+  });
+  const outputs = (Array.isArray(result) ? result : [result]).flatMap((r) => ('output' in r ? r.output : []));
+  const chunks = outputs.filter((o) => o.type === 'chunk');
+  if (chunks.length !== 1) throw new Error(`vite build: expected one chunk, got ${chunks.length}`);
+  const chunk = chunks[0] as (typeof chunks)[number];
+  return {
+    code: chunk.code,
+    warnings,
+    inputs: chunk.moduleIds.map((id) => relative(packageDir, id)),
+  };
+}
+
 /** Cross-origin isolation: what gives a page SharedArrayBuffer (and the wasm backend its threads). */
 const ISOLATION_HEADERS = {
   'Cross-Origin-Opener-Policy': 'same-origin',
   'Cross-Origin-Embedder-Policy': 'require-corp',
 };
 
-const HTML = '<!doctype html><meta charset="utf-8"><title>llama-ts kernels</title><script src="page.js"></script>';
+const HTML =
+  '<!doctype html><meta charset="utf-8"><title>llama-ts kernels</title><script type="module" src="page.js"></script>';
 
 export interface PageServer {
   /** The page's address: under /isolated/ with COOP + COEP, under /plain/ without. */
