@@ -11,6 +11,9 @@ export default mergeConfig(
       globalSetup: ['test/build-wasm.global-setup.ts'],
       // lavapipe compiles shaders on the CPU; the first pipeline of a run can take seconds.
       testTimeout: 60_000,
+      // Node 20 has relaxed SIMD behind a flag (Node 22 on by default): turn it on so that the
+      // wasm backends run the relaxed-SIMD kernels here too; 'wasm-plain' runs the plain ones.
+      execArgv: process.versions.node.startsWith('20.') ? ['--experimental-wasm-relaxed-simd'] : [],
     },
   }),
 );

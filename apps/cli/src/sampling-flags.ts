@@ -13,7 +13,11 @@ export interface SamplingFlags {
 
 export function addSamplingFlags(command: Command): Command {
   return command
-    .option('--max-gen-len <n>', 'tokens to generate at most (default: up to the context length)', nonNegativeInt)
+    .option(
+      '--max-gen-len <n>',
+      'tokens to generate at most (default: the context length - 1; with --no-context-shift, no more than the context holds)',
+      nonNegativeInt,
+    )
     .option('--temperature <t>', 'softmax temperature; 0 is greedy (default 0.6)', finiteNumber)
     .option('--top-p <p>', 'nucleus sampling mass (default 0.9)', finiteNumber)
     .option('--top-k <k>', 'keep only the k most likely tokens', positiveInt)

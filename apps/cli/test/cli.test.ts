@@ -155,7 +155,7 @@ describe('bad input: one line on stderr, non-zero exit', () => {
     );
   });
 
-  it('a prompt longer than --max-seq-len', async () => {
+  it('a prompt longer than --max-seq-len, without the context shift', async () => {
     const ids = goldenExpected('tiny-meta-bf16').tokens.join(',');
     expectOneLineError(
       await runCli([
@@ -166,6 +166,7 @@ describe('bad input: one line on stderr, non-zero exit', () => {
         'cpu',
         '--max-seq-len',
         '8',
+        '--no-context-shift',
         '--prompt-tokens',
         ids,
       ]),

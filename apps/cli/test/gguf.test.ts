@@ -1,18 +1,20 @@
 // --model / -m takes a GGUF file (or a folder) on every model command; --ckpt-dir stays its alias.
 import { readFileSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bf16ToF32 } from '@llama-ts/kernels';
-import { GGUFValueType, ggufValue, openCheckpoint, writeLlamaGGUF } from '@llama-ts/model';
+import { GGUFValueType, ggufValue, openCheckpoint, writeGGUF, writeLlamaGGUF } from '@llama-ts/model';
 import { goldenDir, goldenExpected } from '@llama-ts/test-support';
 import { byteLevelVocabularyFromRanks } from '@llama-ts/tokenizer';
+import { loadSentencePieceTokenizer } from '@llama-ts/tokenizer/node';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { LLAMA3_TOKENIZER, runCli } from './helpers.js';
+import { LLAMA3_TOKENIZER, runCli, SENTENCEPIECE_TOKENIZER } from './helpers.js';
 
 const expected = goldenExpected('tiny-meta-bf16');
 let gguf: string;
 let withVocabulary: string;
+let withSentencePiece: string;
 
 /** The golden Meta checkpoint as an F16 GGUF with `metadata`. */
 async function goldenAsGGUF(name: string, metadata = {}): Promise<string> {
@@ -28,8 +30,36 @@ async function goldenAsGGUF(name: string, metadata = {}): Promise<string> {
   return path;
 }
 
+/** ../shared's SentencePiece vocabulary as llama.cpp's converter writes it (tokens, scores, types), no tensors. */
+async function sentencePieceGGUF(): Promise<string> {
+  const model = await loadSentencePieceTokenizer(SENTENCEPIECE_TOKENIZER);
+  const ids = Array.from({ length: model.nWords }, (_, id) => id);
+  const typeNumbers = { normal: 1, unknown: 2, control: 3, user_defined: 4, unused: 5, byte: 6 } as const;
+  const path = join(await mkdtemp(join(tmpdir(), 'llama-ts-cli-gguf-')), 'spm.gguf');
+  await writeGGUF(path, {
+    metadata: {
+      'tokenizer.ggml.model': ggufValue.string('llama'),
+      'tokenizer.ggml.tokens': ggufValue.array(
+        GGUFValueType.STRING,
+        ids.map((id) => model.idToPiece(id)),
+      ),
+      'tokenizer.ggml.scores': ggufValue.array(
+        GGUFValueType.FLOAT32,
+        ids.map((id) => model.pieceScore(id)),
+      ),
+      'tokenizer.ggml.token_type': ggufValue.array(
+        GGUFValueType.INT32,
+        ids.map((id) => typeNumbers[model.pieceType(id)]),
+      ),
+    },
+    tensors: [],
+  });
+  return path;
+}
+
 beforeAll(async () => {
   gguf = await goldenAsGGUF('tiny');
+  withSentencePiece = await sentencePieceGGUF();
   const { tokens, tokenTypes, merges } = byteLevelVocabularyFromRanks(readFileSync(LLAMA3_TOKENIZER, 'utf8'));
   withVocabulary = await goldenAsGGUF('tiny-with-llama3-vocabulary', {
     'tokenizer.ggml.model': ggufValue.string('gpt2'),
@@ -105,15 +135,15 @@ describe('complete --model FILE.gguf', () => {
     );
   });
 
-  it('a GGUF with a SentencePiece vocabulary runs on --prompt-tokens, with a note', async () => {
-    const sentencePiece = await goldenAsGGUF('tiny-spm', {
-      'tokenizer.ggml.model': ggufValue.string('llama'),
-      'tokenizer.ggml.tokens': ggufValue.array(GGUFValueType.STRING, ['<unk>', '<s>', '</s>']),
+  it('a GGUF with a vocabulary llama-ts cannot read runs on --prompt-tokens, with a note', async () => {
+    const bert = await goldenAsGGUF('tiny-bert', {
+      'tokenizer.ggml.model': ggufValue.string('bert'),
+      'tokenizer.ggml.tokens': ggufValue.array(GGUFValueType.STRING, ['[UNK]', '[CLS]', '[SEP]']),
     });
-    const result = await runCli(['complete', '-m', sentencePiece, ...prompt, '--max-gen-len', '4', '--json']);
+    const result = await runCli(['complete', '-m', bert, ...prompt, '--max-gen-len', '4', '--json']);
     expect(JSON.parse(result.stdout).token_ids).toEqual(expected.greedy.tokens.slice(0, 4));
     expect(result.stderr).toMatch(
-      /^llama-ts: .*tiny-spm\.gguf: metadata "tokenizer\.ggml\.model" is "llama", a SentencePiece vocabulary .*; driving the model with token ids\nllama-ts: Llama 2 family \(from the checkpoint; no tokenizer\)\n$/,
+      /^llama-ts: .*tiny-bert\.gguf: metadata "tokenizer\.ggml\.model" is "bert"; llama-ts reads .*; driving the model with token ids\n$/,
     );
   });
 
@@ -132,6 +162,21 @@ describe('tokenize --model FILE.gguf', () => {
     const fromRanks = await runCli(['tokenize', '--tokenizer', LLAMA3_TOKENIZER, '--text', text, '--bos']);
     expect(fromGGUF.stderr).toBe('');
     expect(fromGGUF.stdout).toBe(fromRanks.stdout);
+  });
+
+  it('a SentencePiece vocabulary (Llama 2’s format): the ids and [INST] dialog of tokenizer.model', async () => {
+    const text = 'ROMEO:\nBut, soft! 巴黎';
+    const fromGGUF = await runCli(['tokenize', '-m', withSentencePiece, '--text', text, '--bos']);
+    const fromModel = await runCli(['tokenize', '--tokenizer', SENTENCEPIECE_TOKENIZER, '--text', text, '--bos']);
+    expect(fromGGUF.stderr).toBe('');
+    expect(fromGGUF.stdout).toBe(fromModel.stdout);
+    const dialog = join(await mkdtemp(join(tmpdir(), 'llama-ts-cli-dialog-')), 'dialog.json');
+    await writeFile(dialog, JSON.stringify([{ role: 'user', content: 'Who is Romeo?' }]));
+    const prompt = await runCli(['tokenize', '-m', withSentencePiece, '--dialog', dialog]);
+    expect(prompt.stderr).toBe('llama-ts: Llama 2 chat format\n');
+    expect(prompt.stdout).toBe(
+      (await runCli(['tokenize', '--tokenizer', SENTENCEPIECE_TOKENIZER, '--dialog', dialog])).stdout,
+    );
   });
 
   it('a GGUF without a vocabulary says so', async () => {

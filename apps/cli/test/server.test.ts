@@ -7,49 +7,7 @@ import { goldenDir, goldenExpected } from '@llama-ts/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '../src/server/index.js';
 import { CLI, LLAMA3_TOKENIZER, randomLlama3Checkpoint } from './helpers.js';
-
-interface Reply {
-  status: number;
-  body: string;
-  headers: Record<string, string | string[] | undefined>;
-}
-
-/** One HTTP request on loopback, with a time limit. */
-function http(url: string, method: string, body?: string, timeoutMs = 60_000): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method, headers: body ? { 'Content-Type': 'application/json' } : {} }, (res) => {
-      let text = '';
-      res.setEncoding('utf8').on('data', (d: string) => {
-        text += d;
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text, headers: res.headers }));
-      res.on('error', reject);
-    });
-    req.setTimeout(timeoutMs, () => req.destroy(new Error(`${method} ${url} timed out`)));
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-const post = (url: string, body: unknown) => http(url, 'POST', typeof body === 'string' ? body : JSON.stringify(body));
-
-/** The JSON events of an SSE body, checking that it ends with [DONE]. */
-function events(body: string): Record<string, unknown>[] {
-  const data = body
-    .split('\n\n')
-    .filter((block) => block.startsWith('data: '))
-    .map((block) => block.slice('data: '.length));
-  expect(data.at(-1)).toBe('[DONE]');
-  return data.slice(0, -1).map((d) => JSON.parse(d) as Record<string, unknown>);
-}
-
-async function waitFor(check: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const start = Date.now();
-  while (!check()) {
-    if (Date.now() - start > timeoutMs) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import { events, http, post, waitFor } from './http-client.js';
 
 describe('serve: the golden checkpoint (ids spelled <n>)', () => {
   let server: RunningServer;

@@ -1,4 +1,10 @@
-import { type DialogFormat, dialogFormatFor, type TextTokenizer, Tokenizer } from '@llama-ts/tokenizer/node';
+import {
+  type DialogFormat,
+  dialogFormatFor,
+  type TextTokenizer,
+  Tokenizer,
+  tokenizerFamily,
+} from '@llama-ts/tokenizer/node';
 
 /**
  * Which chat format a model's `tokenizer.chat_template` (a Jinja template, as GGUF files and
@@ -7,12 +13,21 @@ import { type DialogFormat, dialogFormatFor, type TextTokenizer, Tokenizer } fro
  */
 export type ChatTemplateKind = 'llama3' | 'llama2';
 
+/** What each known template writes; Mistral's [INST] template lacks Llama 2's <<SYS>> and is not Llama 2's. */
+const TEMPLATE_MARKERS: Readonly<Record<ChatTemplateKind, readonly string[]>> = {
+  llama3: ['<|start_header_id|>', '<|end_header_id|>', '<|eot_id|>'],
+  llama2: ['[INST]', '[/INST]', '<<SYS>>'],
+};
+
+const TEMPLATE_NAMES: Readonly<Record<ChatTemplateKind, string>> = {
+  llama3: "Llama 3's (<|start_header_id|> … <|eot_id|>)",
+  llama2: "Llama 2's ([INST] <<SYS>> … [/INST])",
+};
+
 export function recogniseChatTemplate(template: string): ChatTemplateKind | undefined {
-  if (['<|start_header_id|>', '<|end_header_id|>', '<|eot_id|>'].every((marker) => template.includes(marker))) {
-    return 'llama3';
-  }
-  if (template.includes('[INST]') && template.includes('[/INST]')) return 'llama2';
-  return undefined;
+  return (Object.keys(TEMPLATE_MARKERS) as ChatTemplateKind[]).find((kind) =>
+    TEMPLATE_MARKERS[kind].every((marker) => template.includes(marker)),
+  );
 }
 
 /**
@@ -24,7 +39,8 @@ export type ChatAvailability = { format: DialogFormat } | { unavailable: string;
 /**
  * The chat format for a tokenizer and its model's template (undefined: the model says nothing, as
  * Meta folders do): the tokenizer's family's format (dialogFormatFor: Llama 3's ChatFormat, when the
- * tokenizer has its header tokens, or Llama 2's) when the template, if any, is Llama 3's.
+ * tokenizer has its header tokens, or Llama 2's Llama2ChatFormat) when the template, if any, is that
+ * family's. Other templates are not run (no Jinja here): chat names the key and says why.
  */
 export function chatAvailability(tokenizer: TextTokenizer, template: string | undefined): ChatAvailability {
   const kind = template === undefined ? undefined : recogniseChatTemplate(template);
@@ -35,11 +51,11 @@ export function chatAvailability(tokenizer: TextTokenizer, template: string | un
       because: 'template',
     };
   }
-  if (kind === 'llama2') {
-    // Llama2ChatFormat exists, but a GGUF with this template carries a SentencePiece vocabulary,
-    // which gguf-tokenizer.ts does not read yet (issue 14): wire both together.
+  const family = tokenizerFamily(tokenizer);
+  if (kind !== undefined && family !== undefined && family !== kind) {
+    // The format follows the vocabulary: a template of the other family cannot be written with it.
     return {
-      unavailable: "this model's chat template is Llama 2's ([INST] … [/INST]), which llama-ts does not have yet",
+      unavailable: `this model's chat template (tokenizer.chat_template) is ${TEMPLATE_NAMES[kind]}, but its vocabulary is ${family === 'llama3' ? "Llama 3's" : "Llama 1/2's (SentencePiece)"}; complete (plain text) works`,
       because: 'template',
     };
   }

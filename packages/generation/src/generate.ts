@@ -1,5 +1,7 @@
+import { type CacheWindow, type ContextShiftOptions, planStep, resolveContextShift } from './context-shift.js';
 import { GenerationError } from './errors.js';
 import type { LanguageModel } from './model.js';
+import { type TokenLogprob, topLogprobsOf } from './probabilities.js';
 import { createSampler } from './sampler.js';
 import type { SamplingOptions } from './sampling-options.js';
 import type { SamplingRng } from './sampling-rng.js';
@@ -10,12 +12,24 @@ export interface GenerateOptions extends SamplingOptions {
   maxGenLen?: number;
   /** Also return the log-probability of every returned token (from the untempered logits). */
   logprobs?: boolean;
+  /**
+   * Also report, for each generated token, the `topLogprobs` most likely tokens at its position with
+   * their log-probs (untempered logits; OpenAI's top_logprobs). Implies `logprobs`. Default 0.
+   */
+  topLogprobs?: number;
   /** Return the prompt tokens too (their log-probs are teacher-forced; the first is 0). */
   echo?: boolean;
   /** Stops the generation between two tokens. */
   signal?: AbortSignal;
   /** Token ids that end a sequence, besides the tokenizer's own stop tokens. */
   stopTokens?: Iterable<number>;
+  /**
+   * Generation past the context (off by default, as the reference, which stops at maxSeqLen): when
+   * the KV cache is full, keep the first `keep` tokens and the most recent half of the rest and go
+   * on, so maxGenLen may exceed the context and a prompt may be longer than it (its first `keep` and
+   * most recent tokens are kept). true keeps bos (see ContextShiftOptions).
+   */
+  contextShift?: boolean | ContextShiftOptions;
 }
 
 export interface GenerateResult {
@@ -35,6 +49,8 @@ export interface GenerationStep {
   generated: boolean[];
   /** Per sequence, when log-probs were asked for: the log-prob of `next` (untempered logits). */
   logprobs?: number[];
+  /** Per sequence, when topLogprobs was asked for: the most likely tokens at this position (empty when forced). */
+  topLogprobs?: TokenLogprob[][];
 }
 
 export interface LoopContext {
@@ -45,6 +61,10 @@ export interface LoopContext {
   cachedPrefix?: number;
   /** Where the usage figures are recorded (a fresh clock by default). */
   clock?: UsageClock;
+  /** The tokenizer's bos id: context shift keeps it by default when every prompt starts with it. */
+  bosId?: number;
+  /** Called after each context shift with what the cache now holds (chat sessions track it). */
+  onContextShift?: (window: CacheWindow) => void;
 }
 
 interface LoopState {
@@ -58,14 +78,23 @@ interface LoopState {
  * Lets I/O callbacks run between two tokens: on the CPU backend a whole generation would otherwise
  * run in one chain of microtasks, and a closed socket or Ctrl-C would go unnoticed until the end.
  */
-function yieldToEventLoop(): Promise<void> {
+export function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) =>
     typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0),
   );
 }
 
-/** The request's problems (too many prompts, empty or too long ones), before any work is done. */
-export function checkPrompts(model: LanguageModel, prompts: readonly (readonly number[])[], maxGenLen: number): void {
+/**
+ * The request's problems (too many prompts, empty or too long ones), before any work is done.
+ * With context shift a prompt may be longer than the context, unless its tokens are to be scored
+ * (echo with logprobs): the shift drops some before the model sees them.
+ */
+export function checkPrompts(
+  model: LanguageModel,
+  prompts: readonly (readonly number[])[],
+  maxGenLen: number,
+  options: Pick<GenerateOptions, 'contextShift' | 'echo' | 'logprobs'> = {},
+): void {
   const { maxBatchSize, maxSeqLen } = model.args;
   if (!Array.isArray(prompts) || prompts.length === 0)
     throw new GenerationError('generate: promptTokens must be a non-empty array of prompts');
@@ -75,9 +104,11 @@ export function checkPrompts(model: LanguageModel, prompts: readonly (readonly n
   prompts.forEach((prompt, i) => {
     if (!Array.isArray(prompt) || prompt.length === 0)
       throw new GenerationError(`generate: prompt ${i} is empty; a prompt needs at least one token`);
-    if (prompt.length > maxSeqLen) {
+    const shifts = options.contextShift !== undefined && options.contextShift !== false;
+    if (prompt.length > maxSeqLen && (!shifts || (options.echo && options.logprobs))) {
       throw new GenerationError(
-        `generate: prompt ${i} has ${prompt.length} tokens, longer than the context (maxSeqLen ${maxSeqLen})`,
+        `generate: prompt ${i} has ${prompt.length} tokens, longer than the context (maxSeqLen ${maxSeqLen})` +
+          (shifts ? '; with echo and logprobs every prompt token is scored, so the prompt must fit' : ''),
       );
     }
   });
@@ -87,7 +118,7 @@ export function checkPrompts(model: LanguageModel, prompts: readonly (readonly n
 }
 
 /** log_softmax(row)[target] in f32, 0 for a padding target (-1), as cross_entropy with ignore_index. */
-function tokenLogprob(row: Float32Array, target: number): number {
+export function tokenLogprob(row: Float32Array, target: number): number {
   if (target < 0) return 0;
   let max = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < row.length; i++) if ((row[i] as number) > max) max = row[i] as number;
@@ -108,17 +139,24 @@ export async function* generationLoop(
 ): AsyncGenerator<GenerationStep, LoopState> {
   const { model, rng } = context;
   const stopTokens = allStopTokens(context.stopTokens, options.stopTokens);
-  const maxGenLen = options.maxGenLen ?? model.args.maxSeqLen - 1;
-  checkPrompts(model, prompts, maxGenLen);
+  const maxSeqLen = model.args.maxSeqLen;
+  const maxGenLen = options.maxGenLen ?? maxSeqLen - 1;
+  checkPrompts(model, prompts, maxGenLen, options);
+  const keep = resolveContextShift(options.contextShift, prompts, context.bosId, maxSeqLen);
   const sampler = createSampler(options, rng);
   const batch = prompts.length;
   const lengths = prompts.map((p) => p.length);
   const minPromptLen = Math.min(...lengths);
   const maxPromptLen = Math.max(...lengths);
-  const totalLen = Math.min(model.args.maxSeqLen, maxGenLen + maxPromptLen);
+  // The reference stops at the context; a context shift makes room instead.
+  const totalLen = keep === undefined ? Math.min(maxSeqLen, maxGenLen + maxPromptLen) : maxGenLen + maxPromptLen;
   const tokens = prompts.map((p) => [...p, ...new Array<number>(totalLen - p.length).fill(-1)]);
   const isPrompt = (b: number, position: number) => position < (lengths[b] as number);
-  const logprobs = options.logprobs ? prompts.map(() => new Float32Array(totalLen)) : undefined;
+  const topLogprobs = options.topLogprobs ?? 0;
+  if (!Number.isInteger(topLogprobs) || topLogprobs < 0) {
+    throw new GenerationError(`generate: topLogprobs must be an integer ≥ 0, got ${topLogprobs}`);
+  }
+  const logprobs = options.logprobs || topLogprobs > 0 ? prompts.map(() => new Float32Array(totalLen)) : undefined;
   const vocab = model.args.vocabSize;
   const clock = context.clock ?? new UsageClock();
   let prevPos = context.cachedPrefix ?? 0;
@@ -129,7 +167,8 @@ export async function* generationLoop(
   if (minPromptLen === totalLen) {
     // Nothing to generate. Quirk kept from the reference: here the log-prob at position t scores
     // token t itself under the logits at t (not token t + 1).
-    if (logprobs) {
+    // (With context shift the prompt may not fit; without echo these log-probs are not returned.)
+    if (logprobs && totalLen <= maxSeqLen) {
       const logits = await model.forward(
         tokens.map((row) => row.slice(0, totalLen)),
         0,
@@ -147,18 +186,26 @@ export async function* generationLoop(
   }
 
   const finished = new Array<boolean>(batch).fill(false);
+  let window: CacheWindow | undefined = keep === undefined ? undefined : { keep, dropped: 0 };
   for (let curPos = minPromptLen; curPos < totalLen; curPos++) {
     if (options.signal?.aborted) throw options.signal.reason ?? new GenerationError('generation aborted');
-    const span = curPos - prevPos;
+    const plan = planStep(window, prevPos, curPos, maxSeqLen);
+    const span = plan.positions.length;
     const logits = await model.forward(
-      tokens.map((row) => row.slice(prevPos, curPos)),
-      prevPos,
+      tokens.map((row) => plan.positions.map((p) => row[p] as number)),
+      plan.startPos,
       { logits: logprobs ? 'all' : 'last' },
     );
     if (prevPos === (context.cachedPrefix ?? 0)) clock.prefillDone(batch * span);
     else clock.decoded(batch);
+    if (plan.shifted) {
+      window = plan.window;
+      clock.contextShifted();
+      context.onContextShift?.(plan.window);
+    }
     const rowsPerSequence = logprobs ? span : 1;
     const step: GenerationStep = { position: curPos, next: [], generated: [] };
+    if (topLogprobs > 0) step.topLogprobs = [];
     for (let b = 0; b < batch; b++) {
       const row = tokens[b] as number[];
       const lastRow = (b + 1) * rowsPerSequence - 1;
@@ -170,13 +217,20 @@ export async function* generationLoop(
         row[curPos] = next;
       }
       if (logprobs) {
-        for (let p = prevPos; p < curPos; p++) {
-          const at = b * span + (p - prevPos);
+        // Each forwarded position p from prevPos on scores token p + 1. (A shift that drops prompt
+        // tokens before they are forwarded leaves their scores 0; checkPrompts refuses that with echo.)
+        plan.positions.forEach((p, i) => {
+          if (p < prevPos) return;
+          const at = b * span + i;
           (logprobs[b] as Float32Array)[p + 1] = tokenLogprob(
             logits.subarray(at * vocab, (at + 1) * vocab),
             row[p + 1] as number,
           );
-        }
+        });
+      }
+      if (step.topLogprobs) {
+        const scores = logits.subarray(lastRow * vocab, (lastRow + 1) * vocab);
+        step.topLogprobs.push(isPrompt(b, curPos) ? [] : topLogprobsOf(scores, topLogprobs));
       }
       if (!isPrompt(b, curPos) && stopTokens.has(next)) finished[b] = true;
       step.next.push(next);

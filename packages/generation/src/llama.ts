@@ -1,30 +1,32 @@
 import {
   type Backend,
   type BackendChoice,
-  findTokenizerFile,
+  type GGUFMetadata,
   isGGUFFile,
   type LlamaFamily,
+  type LoadModelOptions,
   type LoadProgress,
   loadModel,
-  TOKENIZER_FILES,
   type Transformer,
   type WeightStorage,
 } from '@llama-ts/model';
-import {
-  type Dialog,
-  type DialogFormat,
-  loadAnyTokenizer,
-  type TextTokenizer,
-  tokenizerFamily,
-  UnsupportedTokenizerError,
-} from '@llama-ts/tokenizer/node';
+import { type Dialog, type DialogFormat, type TextTokenizer, tokenizerFamily } from '@llama-ts/tokenizer/node';
+import { BatchEngine, type BatchEngineOptions, type BatchLanguageModel } from './batch/engine.js';
 import { ChatSession, type ChatSessionOptions } from './chat-session.js';
 import { type ChatAvailability, chatAvailability } from './chat-template.js';
 import { GenerationError } from './errors.js';
 import { type GenerateOptions, type GenerateResult, generate, type LoopContext } from './generate.js';
-import { tokenizerFromGGUF, UnsupportedVocabularyError } from './gguf-tokenizer.js';
-import { idTokenizer, isIdTokenizer } from './id-tokenizer.js';
+import { isIdTokenizer } from './id-tokenizer.js';
 import type { LanguageModel } from './model.js';
+import {
+  type NoTokenizer,
+  type OpenedTokenizer,
+  openGGUFTokenizer,
+  openTokenizer,
+  type TokenizerSource,
+  textSideOf,
+} from './open-tokenizer.js';
+import { EncoderUnavailableError, INLINE_ENCODE_LIMIT, PromptEncoder, promptLength } from './prompt-encoder.js';
 import { createSamplingRng, type SamplingRng } from './sampling-rng.js';
 import { type StreamDelta, type StreamOptions, type StreamSummary, streamTokens } from './stream.js';
 import type { Usage } from './usage.js';
@@ -43,7 +45,7 @@ export interface BuildOptions {
   tokenizerPath?: string;
   /**
    * When there is no tokenizer (no tokenizerPath, none in ckptDir or the GGUF, or a GGUF vocabulary
-   * llama-ts cannot read yet): 'throw' (default), or 'ids' to drive the model with token ids,
+   * llama-ts cannot read): 'throw' (default), or 'ids' to drive the model with token ids,
    * spelled `<n>` in text (see idTokenizer).
    */
   withoutTokenizer?: 'throw' | 'ids';
@@ -60,7 +62,7 @@ export interface BuildOptions {
   /** Seeds the sampler's random stream (default 1, as the reference's torch.manual_seed). */
   seed?: number;
   onProgress?: (progress: LoadProgress) => void;
-  /** Notes worth a line (a GGUF vocabulary opened as ids because llama-ts cannot read it yet). */
+  /** Notes worth a line (a GGUF vocabulary opened as ids because llama-ts cannot read it). */
   log?: (message: string) => void;
 }
 
@@ -87,87 +89,19 @@ function isTokenIds(prompt: Dialog | readonly number[]): prompt is readonly numb
   return prompt.length > 0 && typeof prompt[0] === 'number';
 }
 
-/** A tokenizer and what the checkpoint says about using it. */
-interface OpenedTokenizer {
-  tokenizer: TextTokenizer;
-  addBos?: boolean;
-  chatTemplate?: string;
-}
-
-/** No tokenizer, and why (for the id tokenizer's message when text is given). */
-interface NoTokenizer {
-  tokenizer: undefined;
-  reason: string;
-}
-
-/** The GGUF's tokenizer; with withoutTokenizer 'ids', none (and a note) when its vocabulary is unsupported. */
-async function ggufTokenizer(options: BuildOptions): Promise<OpenedTokenizer | NoTokenizer | undefined> {
-  try {
-    return await tokenizerFromGGUF(options.ckptDir);
-  } catch (error) {
-    if (!(error instanceof UnsupportedVocabularyError) || options.withoutTokenizer !== 'ids') throw error;
-    options.log?.(`${error.message}; driving the model with token ids`);
-    return { tokenizer: undefined, reason: error.message };
-  }
-}
-
-/**
- * The tokenizer `options` name, or the GGUF's, or the one ckptDir holds, or why there is none (a
- * model driven by token ids): no tokenizer, or (with withoutTokenizer 'ids') one found in ckptDir or
- * the GGUF in a format not read yet, such as a tokenizer.json that is not Llama 3's or a SentencePiece
- * vocabulary, so that such a model still runs on token ids.
- */
-async function openTokenizer(options: BuildOptions, isGGUF: boolean): Promise<OpenedTokenizer | NoTokenizer> {
-  if (options.tokenizerPath === undefined && isGGUF) {
-    const opened = await ggufTokenizer(options);
-    if (opened !== undefined) {
-      if (opened.tokenizer !== undefined) checkNoStopTokens(options);
-      return opened;
-    }
-    if (options.withoutTokenizer === 'ids') {
-      return { tokenizer: undefined, reason: `${options.ckptDir} has no tokenizer (tokenizer.ggml.*)` };
-    }
-    throw new GenerationError(
-      `Llama.build: no tokenizerPath given and ${options.ckptDir} has no tokenizer (tokenizer.ggml.*) (withoutTokenizer: 'ids' opens it with token ids only)`,
-    );
-  }
-  const path = options.tokenizerPath ?? (await findTokenizerFile(options.ckptDir));
-  if (path === undefined) {
-    if (options.withoutTokenizer === 'ids') {
-      return { tokenizer: undefined, reason: `${options.ckptDir} has no ${TOKENIZER_FILES.join(' or ')}` };
-    }
-    throw new GenerationError(
-      `Llama.build: no tokenizerPath given and ${options.ckptDir} has neither ${TOKENIZER_FILES.join(' nor ')} (withoutTokenizer: 'ids' opens it with token ids only)`,
-    );
-  }
-  let tokenizer: TextTokenizer;
-  try {
-    tokenizer = await loadAnyTokenizer(path);
-  } catch (error) {
-    const found = options.tokenizerPath === undefined;
-    if (found && options.withoutTokenizer === 'ids' && error instanceof UnsupportedTokenizerError) {
-      return { tokenizer: undefined, reason: error.message };
-    }
-    throw error;
-  }
-  checkNoStopTokens(options);
-  return { tokenizer };
-}
-
-function checkNoStopTokens(options: BuildOptions): void {
-  if (options.stopTokens !== undefined) {
-    throw new GenerationError(
-      'Llama.build: stopTokens is for checkpoints without a tokenizer (the tokenizer has its own stop tokens)',
-    );
-  }
-}
-
 export interface LlamaOptions {
   seed?: number;
   /** Prepend the begin-of-text id to text prompts (default true; a GGUF's add_bos_token). */
   addBos?: boolean;
+  /** Append the end-of-text id to text prompts (default false; a GGUF's add_eos_token). */
+  addEos?: boolean;
   /** The model's chat template (a GGUF's tokenizer.chat_template), which picks the chat format. */
   chatTemplate?: string;
+  /**
+   * Where the tokenizer came from (Llama.build sets it): lets `encodePrompt` encode long prompts on
+   * a worker thread that opens the same tokenizer. Without it every prompt is encoded inline.
+   */
+  tokenizerSource?: TokenizerSource;
 }
 
 /**
@@ -184,9 +118,11 @@ export class Llama {
   readonly family: LlamaFamily;
   readonly #chat: ChatAvailability;
   readonly #addBos: boolean;
+  readonly #addEos: boolean;
   /** False when the model is driven by token ids (see idTokenizer): there is no real tokenizer. */
   readonly hasTokenizer: boolean;
   #rng: SamplingRng;
+  readonly #encoder: PromptEncoder | undefined;
   /** Which chat session's tokens the KV cache's slot 0 holds, if any. */
   cacheOwner: ChatSession | undefined;
 
@@ -205,34 +141,61 @@ export class Llama {
     this.chatFormat = 'format' in this.#chat ? this.#chat.format : undefined;
     this.family = tokenizerFamily(tokenizer) ?? model.args.family ?? 'llama3';
     this.#addBos = options.addBos ?? true;
+    this.#addEos = options.addEos ?? false;
     this.hasTokenizer = !isIdTokenizer(tokenizer);
+    this.#encoder = options.tokenizerSource ? new PromptEncoder(options.tokenizerSource) : undefined;
   }
 
   static async build(options: BuildOptions): Promise<Llama> {
     if (!options || typeof options.ckptDir !== 'string') throw new GenerationError('Llama.build: ckptDir is required');
-    const isGGUF = await isGGUFFile(options.ckptDir);
-    const opened = await openTokenizer(options, isGGUF);
-    const tokenizer = opened.tokenizer;
-    // Llama 1/2's params.json leaves the vocabulary size and the RoPE base to the tokenizer's family.
-    const family = tokenizer ? tokenizerFamily(tokenizer) : undefined;
-    const model: Transformer = await loadModel(options.ckptDir, {
-      ...(tokenizer ? { vocabSize: tokenizer.nWords } : {}),
-      ...(family ? { family } : {}),
+    const loadOptions: LoadModelOptions = {
       ...(options.backend !== undefined ? { backend: options.backend } : {}),
       ...(options.maxSeqLen !== undefined ? { maxSeqLen: options.maxSeqLen } : {}),
       ...(options.maxBatchSize !== undefined ? { maxBatchSize: options.maxBatchSize } : {}),
       ...(options.weightStorage ? { weightStorage: options.weightStorage } : {}),
       ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-    });
+    };
+    let opened: OpenedTokenizer | NoTokenizer | undefined;
+    let model: Transformer;
+    const isGGUF = await isGGUFFile(options.ckptDir);
+    if (options.tokenizerPath === undefined && isGGUF) {
+      // The GGUF's tokenizer comes from the header the loader reads, before any tensor is.
+      model = await loadModel(options.ckptDir, {
+        ...loadOptions,
+        onGGUFMetadata: (metadata: GGUFMetadata) => {
+          opened = openGGUFTokenizer(metadata, options);
+        },
+      });
+    } else {
+      opened = await openTokenizer(options, isGGUF);
+      // Llama 1/2's params.json leaves the vocabulary size and the RoPE base to the tokenizer's family.
+      const family = opened.tokenizer ? tokenizerFamily(opened.tokenizer) : undefined;
+      model = await loadModel(options.ckptDir, {
+        ...loadOptions,
+        ...(opened.tokenizer ? { vocabSize: opened.tokenizer.nWords } : {}),
+        ...(family ? { family } : {}),
+      });
+    }
+    if (opened === undefined) {
+      model.dispose();
+      throw new GenerationError(`Llama.build: ${options.ckptDir}: internal: the GGUF's metadata was not seen`);
+    }
     try {
-      const seed = options.seed !== undefined ? { seed: options.seed } : {};
-      if (opened.tokenizer === undefined) {
-        return new Llama(model, idTokenizer(model.args.vocabSize, options.stopTokens, opened.reason), seed);
-      }
-      return new Llama(model, opened.tokenizer, {
-        ...seed,
-        ...(opened.addBos !== undefined ? { addBos: opened.addBos } : {}),
-        ...(opened.chatTemplate !== undefined ? { chatTemplate: opened.chatTemplate } : {}),
+      const side = textSideOf(opened, model.args.vocabSize, options.stopTokens);
+      const tokenizerSource: TokenizerSource = {
+        options: {
+          ckptDir: options.ckptDir,
+          ...(options.tokenizerPath !== undefined ? { tokenizerPath: options.tokenizerPath } : {}),
+          ...(options.withoutTokenizer !== undefined ? { withoutTokenizer: options.withoutTokenizer } : {}),
+          ...(options.stopTokens !== undefined ? { stopTokens: [...options.stopTokens] } : {}),
+        },
+        isGGUF,
+        vocabSize: model.args.vocabSize,
+      };
+      return new Llama(model, side.tokenizer, {
+        ...(options.seed !== undefined ? { seed: options.seed } : {}),
+        ...side.options,
+        tokenizerSource,
       });
     } catch (error) {
       model.dispose();
@@ -260,7 +223,7 @@ export class Llama {
     if (!Array.isArray(prompts)) throw new GenerationError('textCompletion: prompts must be an array of strings');
     const promptTokens = prompts.map((p, i) => {
       if (typeof p !== 'string') throw new GenerationError(`textCompletion: prompts[${i}] must be a string`);
-      return this.tokenizer.encode(p, { bos: this.#addBos, eos: false });
+      return this.tokenizer.encode(p, { bos: this.#addBos, eos: this.#addEos });
     });
     const result = await this.generate(promptTokens, options);
     return result.tokens.map((ids, i) => ({
@@ -292,7 +255,7 @@ export class Llama {
   ): AsyncGenerator<StreamDelta, StreamSummary> {
     const tokens =
       typeof prompt === 'string'
-        ? this.tokenizer.encode(prompt, { bos: this.#addBos, eos: false })
+        ? this.tokenizer.encode(prompt, { bos: this.#addBos, eos: this.#addEos })
         : isTokenIds(prompt)
           ? prompt
           : this.#requireChatFormat('stream').encodeDialogPrompt(prompt as Dialog);
@@ -305,14 +268,56 @@ export class Llama {
     return new ChatSession(this, this.#requireChatFormat('chatSession'), options);
   }
 
-  /** Frees the model (and its backend, when Llama.build created it). */
+  /**
+   * A continuous-batching engine over this model and tokenizer (text deltas, stop strings and the
+   * tokenizer's stop tokens). It owns the model's cache slots while it runs: do not call generate,
+   * stream or chat sessions at the same time.
+   */
+  batchEngine(options: Omit<BatchEngineOptions, 'model' | 'tokenizer' | 'stopTokens'> = {}): BatchEngine {
+    const model = this.model as Partial<BatchLanguageModel>;
+    if (typeof model.forwardBatch !== 'function') {
+      throw new GenerationError('batchEngine: the model has no forwardBatch (a Transformer of @llama-ts/model has)');
+    }
+    this.cacheOwner = undefined;
+    return new BatchEngine({
+      ...options,
+      model: this.model as BatchLanguageModel,
+      tokenizer: this.tokenizer,
+      stopTokens: this.tokenizer.stopTokens,
+    });
+  }
+
+  /**
+   * The token ids `stream` would run for a text prompt (with BOS as this model adds it) or a dialog
+   * (in its chat format), without blocking the event loop on a long prompt: past a few thousand
+   * characters a model from Llama.build encodes it on a worker thread (tokenising 100k characters
+   * of CJK text takes seconds). Errors are the same TokenizerError / GenerationError as stream's; a
+   * worker that cannot run (no memory for a second tokenizer) leaves the encoding to this thread.
+   */
+  async encodePrompt(prompt: string | Dialog): Promise<number[]> {
+    if (typeof prompt !== 'string') this.#requireChatFormat('stream');
+    if (this.#encoder && promptLength(prompt) > INLINE_ENCODE_LIMIT) {
+      try {
+        return await this.#encoder.encode(prompt);
+      } catch (error) {
+        // A worker that cannot run is no reason to fail the prompt: encode it here instead.
+        if (!(error instanceof EncoderUnavailableError)) throw error;
+      }
+    }
+    return typeof prompt === 'string'
+      ? this.tokenizer.encode(prompt, { bos: this.#addBos, eos: this.#addEos })
+      : this.#requireChatFormat('stream').encodeDialogPrompt(prompt);
+  }
+
+  /** Frees the model (and its backend, when Llama.build created it) and stops the prompt encoder. */
   dispose(): void {
+    this.#encoder?.dispose();
     this.model.dispose?.();
   }
 
   /** @internal The pieces the generation loop needs. */
   loopContext(): LoopContext {
-    return { model: this.model, rng: this.#rng, stopTokens: this.tokenizer.stopTokens };
+    return { model: this.model, rng: this.#rng, stopTokens: this.tokenizer.stopTokens, bosId: this.tokenizer.bosId };
   }
 
   #requireChatFormat(what: string): DialogFormat {

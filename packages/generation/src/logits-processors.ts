@@ -2,6 +2,7 @@ import { GenerationError } from './errors.js';
 import { maxIgnoringNaN } from './probabilities.js';
 import {
   checkMinP,
+  checkOccurrencePenalty,
   checkRepetitionLastN,
   checkRepetitionPenalty,
   checkTemperature,
@@ -39,6 +40,34 @@ export function repetitionPenalty(penalty: number, lastN = DEFAULT_REPETITION_LA
       }
       const logit = logits[token] as number;
       logits[token] = logit > 0 ? logit / penalty : logit * penalty;
+    }
+  };
+}
+
+/**
+ * OpenAI's presence and frequency penalties, windowed as llama.cpp applies them (its penalty_last_n): a
+ * token seen c > 0 times among the last `lastN` of the history gets logit − c × frequency − presence.
+ * Positive values discourage repeats, negative ones encourage them.
+ */
+export function occurrencePenalty(
+  presence: number,
+  frequency: number,
+  lastN = DEFAULT_REPETITION_LAST_N,
+): LogitsProcessor {
+  checkOccurrencePenalty('presencePenalty', presence);
+  checkOccurrencePenalty('frequencyPenalty', frequency);
+  checkRepetitionLastN(lastN);
+  return (logits, { history }) => {
+    const counts = new Map<number, number>();
+    for (let i = Math.max(0, history.length - lastN); i < history.length; i++) {
+      const token = history[i] as number;
+      if (!(Number.isInteger(token) && token >= 0 && token < logits.length)) {
+        throw new GenerationError(`history token ${token} is outside the vocabulary [0, ${logits.length})`);
+      }
+      counts.set(token, (counts.get(token) ?? 0) + 1);
+    }
+    for (const [token, count] of counts) {
+      logits[token] = (logits[token] as number) - count * frequency - presence;
     }
   };
 }

@@ -78,3 +78,31 @@ export function logSoftmax(logits: Float32Array): Float64Array {
   for (let i = 0; i < logits.length; i++) out[i] = (logits[i] as number) - max - logSum;
   return out;
 }
+
+/** A token and its natural-log probability. */
+export interface TokenLogprob {
+  token: number;
+  logprob: number;
+}
+
+/**
+ * The k most likely tokens under the untempered logits, most likely first (the lower id first on a
+ * tie), with their log-probs: what OpenAI's top_logprobs reports beside each generated token.
+ */
+export function topLogprobsOf(logits: Float32Array, k: number): TokenLogprob[] {
+  if (!Number.isInteger(k) || k < 0) throw new GenerationError(`topLogprobs must be an integer ≥ 0, got ${k}`);
+  if (k === 0) return [];
+  const logprobs = logSoftmax(logits);
+  // A sorted list of at most k entries: insertion is O(k) per token, and k is small (OpenAI allows 20).
+  const best: TokenLogprob[] = [];
+  for (let token = 0; token < logprobs.length; token++) {
+    const logprob = logprobs[token] as number;
+    if (Number.isNaN(logprob)) continue;
+    if (best.length === k && logprob <= (best[k - 1] as TokenLogprob).logprob) continue;
+    let at = best.length;
+    while (at > 0 && (best[at - 1] as TokenLogprob).logprob < logprob) at--;
+    best.splice(at, 0, { token, logprob: Math.fround(logprob) });
+    if (best.length > k) best.pop();
+  }
+  return best;
+}

@@ -1,4 +1,11 @@
-import { type LogitsContext, type LogitsProcessor, minP, repetitionPenalty, topK } from './logits-processors.js';
+import {
+  type LogitsContext,
+  type LogitsProcessor,
+  minP,
+  occurrencePenalty,
+  repetitionPenalty,
+  topK,
+} from './logits-processors.js';
 import { argmaxOf, softmaxOf } from './probabilities.js';
 import { type ResolvedSamplingOptions, resolveSamplingOptions, type SamplingOptions } from './sampling-options.js';
 import type { SamplingRng } from './sampling-rng.js';
@@ -14,11 +21,17 @@ export interface Sampler {
   sample(logits: Float32Array, history: readonly number[]): number;
 }
 
-/** The processors `options` turn on, in chain order: repetition penalty → top-k → min-p. */
+/**
+ * The processors `options` turn on, in chain order (llama.cpp's): repetition penalty → presence and
+ * frequency penalties → top-k → min-p.
+ */
 export function processorsFor(options: ResolvedSamplingOptions): LogitsProcessor[] {
   const chain: LogitsProcessor[] = [];
   if (options.repetitionPenalty !== undefined && options.repetitionPenalty !== 1 && options.repetitionLastN > 0) {
     chain.push(repetitionPenalty(options.repetitionPenalty, options.repetitionLastN));
+  }
+  if ((options.presencePenalty !== 0 || options.frequencyPenalty !== 0) && options.repetitionLastN > 0) {
+    chain.push(occurrencePenalty(options.presencePenalty, options.frequencyPenalty, options.repetitionLastN));
   }
   if (options.topK !== undefined) chain.push(topK(options.topK));
   if (options.minP !== undefined && options.minP > 0) chain.push(minP(options.minP));
@@ -38,7 +51,7 @@ function applyProcessors(
 }
 
 /**
- * A sampler: repetition penalty → top-k → min-p → (temperature 0 ? argmax : top-p over
+ * A sampler: repetition penalty → presence/frequency penalties → top-k → min-p → (temperature 0 ? argmax : top-p over
  * softmax(logits / temperature)). With only temperature and topP set it is exactly the reference's step.
  * Options are validated here (GenerationError naming the option and its range).
  */

@@ -14,8 +14,12 @@ export interface SamplingOptions {
   minP?: number;
   /** CTRL / llama.cpp repetition penalty (> 0; 1 is off). Off by default. */
   repetitionPenalty?: number;
-  /** How many of the latest history tokens the repetition penalty looks at (integer ≥ 0). Default 64. */
+  /** How many of the latest history tokens the repetition, presence and frequency penalties look at (integer ≥ 0). Default 64. */
   repetitionLastN?: number;
+  /** OpenAI's presence penalty, in [-2, 2]: subtracted once from the logit of every token that occurred. Off (0) by default. */
+  presencePenalty?: number;
+  /** OpenAI's frequency penalty, in [-2, 2]: subtracted from a token's logit once per occurrence. Off (0) by default. */
+  frequencyPenalty?: number;
 }
 
 /** SamplingOptions after validation, with defaults filled in; `undefined` means that step is off. */
@@ -26,6 +30,8 @@ export interface ResolvedSamplingOptions {
   minP: number | undefined;
   repetitionPenalty: number | undefined;
   repetitionLastN: number;
+  presencePenalty: number;
+  frequencyPenalty: number;
 }
 
 export const DEFAULT_TEMPERATURE = 0.6;
@@ -62,6 +68,12 @@ export function checkRepetitionLastN(value: number): number {
   return Number.isInteger(value) && value >= 0 ? value : fail('repetitionLastN', 'an integer ≥ 0', value);
 }
 
+/** OpenAI's range for presence_penalty and frequency_penalty. */
+export function checkOccurrencePenalty(name: string, value: number): number {
+  const ok = typeof value === 'number' && Number.isFinite(value) && value >= -2 && value <= 2;
+  return ok ? value : fail(name, 'a number in [-2, 2] (0 = off)', value);
+}
+
 /** Validates options (GenerationError naming the option and its range) and fills in the defaults. */
 export function resolveSamplingOptions(options: SamplingOptions = {}): ResolvedSamplingOptions {
   return {
@@ -72,5 +84,7 @@ export function resolveSamplingOptions(options: SamplingOptions = {}): ResolvedS
     repetitionPenalty:
       options.repetitionPenalty === undefined ? undefined : checkRepetitionPenalty(options.repetitionPenalty),
     repetitionLastN: checkRepetitionLastN(options.repetitionLastN ?? DEFAULT_REPETITION_LAST_N),
+    presencePenalty: checkOccurrencePenalty('presencePenalty', options.presencePenalty ?? 0),
+    frequencyPenalty: checkOccurrencePenalty('frequencyPenalty', options.frequencyPenalty ?? 0),
   };
 }

@@ -1,6 +1,7 @@
 import type { StreamDecoder } from '@llama-ts/tokenizer';
 import { GenerationError } from './errors.js';
 import { allStopTokens, checkPrompts, type GenerateOptions, generationLoop, type LoopContext } from './generate.js';
+import type { TokenLogprob } from './probabilities.js';
 import { type Usage, UsageClock } from './usage.js';
 
 export interface StreamOptions extends GenerateOptions {
@@ -14,6 +15,8 @@ export interface StreamDelta {
   token: number;
   text: string;
   logprob?: number;
+  /** With `topLogprobs`: the most likely tokens at this position, most likely first. */
+  topLogprobs?: TokenLogprob[];
 }
 
 export type FinishReason = 'stop' | 'length' | 'abort';
@@ -96,7 +99,7 @@ export function streamTokens(
 ): AsyncGenerator<StreamDelta, StreamSummary> {
   // Bad requests fail here, when stream() is called, not at the first next() after a prefill.
   if (options.echo) throw new GenerationError('stream: echo is not supported (the caller has the prompt)');
-  checkPrompts(context.model, [prompt], options.maxGenLen ?? context.model.args.maxSeqLen - 1);
+  checkPrompts(context.model, [prompt], options.maxGenLen ?? context.model.args.maxSeqLen - 1, options);
   const filter = new StopStringFilter(checkStopStrings(options.stop));
   return streamChecked(context, prompt, options, filter);
 }
@@ -127,6 +130,7 @@ async function* streamChecked(
       text += piece.text;
       const delta: StreamDelta = { token, text: piece.text };
       if (step.value.logprobs) delta.logprob = step.value.logprobs[0] as number;
+      if (step.value.topLogprobs) delta.topLogprobs = step.value.topLogprobs[0] as TokenLogprob[];
       yield delta;
       if (piece.stopped) {
         finishReason = 'stop';

@@ -10,6 +10,8 @@ export interface Usage {
   timeToFirstTokenMs: number;
   prefillTokensPerSecond: number;
   decodeTokensPerSecond: number;
+  /** Context shifts made (generation past the context; their re-prefills count as decode time). */
+  contextShifts: number;
 }
 
 /** Accumulates the figures while a generation runs. */
@@ -17,6 +19,7 @@ export class UsageClock {
   readonly #start = performance.now();
   #firstToken: number | undefined;
   #decodeTokens = 0;
+  #contextShifts = 0;
   prefilledTokens = 0;
 
   /** Call when the first forward pass (the prefill) has produced its logits. */
@@ -28,6 +31,11 @@ export class UsageClock {
   /** Call after each decode step with the number of sequences it advanced. */
   decoded(tokens: number): void {
     this.#decodeTokens += tokens;
+  }
+
+  /** Call after each context shift. */
+  contextShifted(): void {
+    this.#contextShifts++;
   }
 
   finish(promptTokens: number, generatedTokens: number): Usage {
@@ -42,6 +50,7 @@ export class UsageClock {
       timeToFirstTokenMs: first - this.#start,
       prefillTokensPerSecond: prefillSeconds > 0 ? this.prefilledTokens / prefillSeconds : 0,
       decodeTokensPerSecond: decodeSeconds > 0 ? this.#decodeTokens / decodeSeconds : 0,
+      contextShifts: this.#contextShifts,
     };
   }
 }

@@ -1,8 +1,10 @@
 // textCompletion, chatCompletion and ChatSession with the real Llama 3 tokenizer, on a small random
 // model with Llama 3's vocabulary (built through Llama.build, as an app would).
+import type { Tokenizer } from '@llama-ts/tokenizer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GenerationError, Llama } from '../src/index.js';
+import { Llama, type StreamSummary } from '../src/index.js';
 import { LLAMA3_TOKENIZER, randomLlama3Checkpoint } from './fixtures.js';
+import { maxAbsDiff, RecordingModel } from './recording-model.js';
 
 let llama: Llama;
 const greedy = { temperature: 0, maxGenLen: 8 };
@@ -82,6 +84,56 @@ describe('ChatSession', () => {
 
   it('refuses a dialog that fills the context', async () => {
     const session = llama.chatSession();
-    await expect(session.reply('word '.repeat(200), greedy)).rejects.toThrow(GenerationError);
+    await expect(session.reply('word '.repeat(200), greedy)).rejects.toThrow(
+      /the dialog is \d+ tokens, which fills the context \(maxSeqLen 128\); reset\(\) or start a new session, or use contextShift/,
+    );
+  });
+
+  it('with contextShift the dialog outgrows the context: the cache keeps the system message and the latest tokens, and every pass equals a fresh prefill of them', async () => {
+    const recording = new RecordingModel(llama.model);
+    const shifting = new Llama(recording, llama.tokenizer);
+    const system = 'Always answer with Haiku';
+    const session = shifting.chatSession({ system });
+    const options = { temperature: 0, maxGenLen: 40, contextShift: true };
+    const turns: StreamSummary[] = [];
+    for (const question of [
+      'I am going to Paris, what should I see?',
+      'What is so great about #1?',
+      'And #2?',
+      'And #3?',
+      'Thanks!',
+    ]) {
+      turns.push(await session.reply(question, options));
+    }
+    const dialog = (llama.chatFormat as NonNullable<typeof llama.chatFormat>).encodeDialogPrompt(session.messages);
+    expect(dialog.length).toBeGreaterThan(128 + 40);
+    expect(turns.reduce((sum, turn) => sum + turn.usage.contextShifts, 0)).toBeGreaterThan(0);
+    // A turn after a shift continues from the shifted cache: it prefills about its own message, not
+    // the recent half of the context that a prompt too long for it would get.
+    const afterShift = turns.findIndex((_turn, i) => i > 0 && (turns[i - 1]?.usage.contextShifts ?? 0) > 0);
+    expect(afterShift).toBeGreaterThan(0);
+    expect(turns[afterShift]?.usage.prefilledTokens).toBeLessThan((turns[afterShift]?.usage.promptTokens ?? 0) / 3);
+    // bos and the system message (up to its <|eot_id|>) stay first in the cache.
+    const systemTokens = dialog.slice(0, dialog.indexOf((llama.tokenizer as Tokenizer).eotId) + 1);
+    const vocab = llama.model.args.vocabSize;
+    const passes = recording.passes;
+    const cachedBefore = (i: number) => passes[i - 1]?.contexts[0]?.length ?? 0;
+    // Passes that do not append to the cache's end (a turn's start, a shift), and the ones after them.
+    const jumps = passes.flatMap((pass, i) => (i === 0 || pass.startPos !== cachedBefore(i) ? [i] : []));
+    const shiftPasses = passes.filter((pass, i) => i > 0 && (pass.contexts[0]?.length ?? 0) <= cachedBefore(i));
+    expect(shiftPasses).toHaveLength(turns.reduce((sum, turn) => sum + turn.usage.contextShifts, 0));
+    for (const [i, pass] of passes.entries()) {
+      const context = pass.contexts[0] as number[];
+      expect(context.length).toBeLessThanOrEqual(128);
+      expect(context.slice(0, systemTokens.length), `pass ${i}`).toEqual(systemTokens);
+    }
+    for (const i of new Set(jumps.flatMap((i) => [i, i + 1]))) {
+      const pass = passes[i];
+      if (!pass) continue;
+      const context = pass.contexts[0] as number[];
+      // Slot 1 is free: a fresh prefill there leaves the session's cache in slot 0 alone.
+      const fresh = await llama.model.forward([context], 0, { slot: 1 });
+      expect(maxAbsDiff(pass.last[0] as Float32Array, fresh.subarray(0, vocab)), `pass ${i}`).toBe(0);
+    }
   });
 });

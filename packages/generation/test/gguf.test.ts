@@ -12,7 +12,9 @@ import {
   LLAMA2_CHAT_TEMPLATE,
   LLAMA3_CHAT_TEMPLATE,
   LLAMA3_TOKENIZER,
+  LLAMA31_CHAT_TEMPLATE,
   llama3TokenizerMetadata,
+  MISTRAL_CHAT_TEMPLATE,
   randomLlama3Checkpoint,
 } from './fixtures.js';
 
@@ -109,18 +111,44 @@ describe('a GGUF with a Llama 3 vocabulary', () => {
 });
 
 describe('chat templates', () => {
-  it('recognises Llama 3’s and Llama 2’s', () => {
+  it('recognises Llama 3’s, 3.1’s and Llama 2’s (the models’ real templates), and no other', () => {
     expect(recogniseChatTemplate(LLAMA3_CHAT_TEMPLATE)).toBe('llama3');
+    expect(recogniseChatTemplate(LLAMA31_CHAT_TEMPLATE)).toBe('llama3');
     expect(recogniseChatTemplate(LLAMA2_CHAT_TEMPLATE)).toBe('llama2');
+    expect(recogniseChatTemplate(MISTRAL_CHAT_TEMPLATE)).toBeUndefined();
     expect(recogniseChatTemplate('{% for m in messages %}<|im_start|>{{ m.role }}{% endfor %}')).toBeUndefined();
   });
 
+  it('Llama 3.1’s template chats in Llama 3’s format', async () => {
+    const path = await ggufFromCheckpoint(
+      dir,
+      llama3TokenizerMetadata({ 'tokenizer.chat_template': ggufValue.string(LLAMA31_CHAT_TEMPLATE) }),
+      'Q8_0',
+    );
+    const llama = await build(path);
+    try {
+      const dialog = [{ role: 'user' as const, content: 'hi' }];
+      expect(llama.chatFormat?.encodeDialogPrompt(dialog)).toEqual(fromGGUF.chatFormat?.encodeDialogPrompt(dialog));
+    } finally {
+      llama.dispose();
+    }
+  });
+
   it.each([
-    ['another model’s', '<|im_start|>{{ message.content }}<|im_end|>', /neither Llama 3's nor Llama 2's/],
     [
-      'Llama 2’s',
+      'another model’s',
+      '<|im_start|>{{ message.content }}<|im_end|>',
+      /chat template \(tokenizer\.chat_template\) is neither Llama 3's nor Llama 2's/,
+    ],
+    [
+      'Mistral’s',
+      MISTRAL_CHAT_TEMPLATE,
+      /chat template \(tokenizer\.chat_template\) is neither Llama 3's nor Llama 2's/,
+    ],
+    [
+      'Llama 2’s (with a Llama 3 vocabulary)',
       LLAMA2_CHAT_TEMPLATE,
-      /chat template is Llama 2's \(\[INST\] … \[\/INST\]\), which llama-ts does not have yet/,
+      /chat template \(tokenizer\.chat_template\) is Llama 2's \(\[INST\] <<SYS>> … \[\/INST\]\), but its vocabulary is Llama 3's/,
     ],
   ])('refuses chat under %s template in one line, while complete works', async (_, template, message) => {
     const path = await ggufFromCheckpoint(
@@ -144,10 +172,9 @@ describe('chat templates', () => {
 describe('vocabularies llama-ts cannot read', () => {
   it.each([
     [
-      { 'tokenizer.ggml.model': ggufValue.string('llama') },
-      /"tokenizer\.ggml\.model" is "llama", a SentencePiece vocabulary \(Llama 2's\)/,
+      { 'tokenizer.ggml.model': ggufValue.string('bert') },
+      /"tokenizer\.ggml\.model" is "bert"; llama-ts reads "gpt2" \(Llama 3's byte-level BPE\) and "llama"/,
     ],
-    [{ 'tokenizer.ggml.model': ggufValue.string('bert') }, /"tokenizer\.ggml\.model" is "bert"; llama-ts reads "gpt2"/],
     [
       { 'tokenizer.ggml.pre': ggufValue.string('qwen2') },
       /"tokenizer\.ggml\.pre" is "qwen2"; only Llama 3's pre-tokenizer/,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { GenerationError } from '../src/errors.js';
-import { minP, repetitionPenalty, temperature, topK } from '../src/logits-processors.js';
-import { argmaxOf, logSoftmax, softmaxOf } from '../src/probabilities.js';
+import { minP, occurrencePenalty, repetitionPenalty, temperature, topK } from '../src/logits-processors.js';
+import { argmaxOf, logSoftmax, softmaxOf, topLogprobsOf } from '../src/probabilities.js';
 import { createSampler } from '../src/sampler.js';
 import type { SamplingOptions } from '../src/sampling-options.js';
 import { createSamplingRng, type SamplingRng } from '../src/sampling-rng.js';
@@ -346,6 +346,37 @@ describe('logits processors', () => {
     expect(Array.from(rewarded)).toEqual([4, -1]);
     expect(() => repetitionPenalty(1.1)(new Float32Array(3), { history: [3] })).toThrow(/outside the vocabulary/);
     expect(() => repetitionPenalty(0)).toThrow(/repetitionPenalty/);
+  });
+
+  it('occurrencePenalty subtracts presence once and frequency per occurrence, within the window', () => {
+    const logits = new Float32Array([2, -2, 0, 4, 1]);
+    occurrencePenalty(0.5, 0.25, 4)(logits, { history: [3, 1, 1, 2, 4, 1] });
+    // The last 4 are [1, 2, 4, 1]: token 1 twice, tokens 2 and 4 once, token 3 outside the window.
+    expect(Array.from(logits)).toEqual([2, -2 - 0.5 - 0.5, 0 - 0.25 - 0.5, 4, 1 - 0.25 - 0.5]);
+    const encouraged = new Float32Array([0, 0]);
+    occurrencePenalty(-1, 0)(encouraged, { history: [1] });
+    expect(Array.from(encouraged)).toEqual([0, 1]);
+    expect(() => occurrencePenalty(0, 1)(new Float32Array(3), { history: [3] })).toThrow(/outside the vocabulary/);
+    expect(() => occurrencePenalty(2.5, 0)).toThrow(/presencePenalty must be a number in \[-2, 2\]/);
+    expect(() => occurrencePenalty(0, -3)).toThrow(/frequencyPenalty/);
+  });
+
+  it('createSampler applies presence and frequency penalties and checks their range', () => {
+    const sampler = createSampler({ temperature: 0, presencePenalty: 1, frequencyPenalty: 1 }, createSamplingRng(1));
+    // Token 0 leads by 1.5 but occurred once: 3 - 1 - 1 = 1 < 1.5.
+    expect(sampler.sample(new Float32Array([3, 1.5]), [0])).toBe(1);
+    expect(() => createSampler({ frequencyPenalty: 3 }, createSamplingRng(1))).toThrow(/frequencyPenalty must be/);
+  });
+
+  it('topLogprobsOf lists the k most likely tokens with their log-probs, lower ids first on a tie', () => {
+    const top = topLogprobsOf(new Float32Array([0, 2, 2, 1]), 3);
+    expect(top.map((t) => t.token)).toEqual([1, 2, 3]);
+    const norm = Math.log(1 + 2 * Math.exp(2) + Math.exp(1));
+    expect(top[0]?.logprob).toBeCloseTo(2 - norm, 6);
+    expect(top[2]?.logprob).toBeCloseTo(1 - norm, 6);
+    expect(topLogprobsOf(new Float32Array([1, 2]), 5)).toHaveLength(2);
+    expect(topLogprobsOf(new Float32Array([1, 2]), 0)).toEqual([]);
+    expect(() => topLogprobsOf(new Float32Array([1]), -1)).toThrow(/topLogprobs/);
   });
 
   it('topK keeps exactly k tokens, the lowest ids on a tie', () => {

@@ -50,6 +50,30 @@ describe('stream', () => {
     expect(summary.usage.generatedTokens).toBe(16);
   });
 
+  it('topLogprobs: the greedy token heads each list, with its own log-prob, most likely first', async () => {
+    const { deltas } = await collect(llama.stream(prompt, { temperature: 0, maxGenLen: 6, topLogprobs: 3 }));
+    expect(deltas.map((d) => d.token)).toEqual(golden.greedy.tokens.slice(0, 6));
+    for (const delta of deltas) {
+      const top = delta.topLogprobs ?? [];
+      expect(top).toHaveLength(3);
+      expect(top[0]?.token).toBe(delta.token);
+      expect(top[0]?.logprob).toBeCloseTo(delta.logprob as number, 5);
+      expect(top[0]?.logprob).toBeGreaterThanOrEqual(top[1]?.logprob as number);
+      expect(top[1]?.logprob).toBeGreaterThanOrEqual(top[2]?.logprob as number);
+      expect(top.every((t) => t.logprob <= 0)).toBe(true);
+    }
+  });
+
+  it('a presence penalty changes a greedy continuation that repeats tokens; 0 leaves it as it was', async () => {
+    const plain = await collect(llama.stream(prompt, { temperature: 0, maxGenLen: 16 }));
+    const zero = await collect(llama.stream(prompt, { temperature: 0, maxGenLen: 16, presencePenalty: 0 }));
+    expect(zero.summary.tokens).toEqual(plain.summary.tokens);
+    const penalised = await collect(
+      llama.stream(prompt, { temperature: 0, maxGenLen: 16, presencePenalty: 2, frequencyPenalty: 2 }),
+    );
+    expect(penalised.summary.tokens).not.toEqual(plain.summary.tokens);
+  });
+
   it('stops on a stop string split across tokens without emitting any of it', async () => {
     // Greedy continuation spelled "<448><506><94><180>…": stop at "6><9", which spans two tokens.
     const { deltas, summary } = await collect(llama.stream(prompt, { temperature: 0, maxGenLen: 16, stop: ['6><9'] }));

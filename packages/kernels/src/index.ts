@@ -42,6 +42,7 @@ export type { AccumulateOptions } from './ops/check.js';
 export { crossEntropy } from './ops/crossEntropy/op.js';
 export { embedding } from './ops/embedding/op.js';
 export { embeddingBackward } from './ops/embeddingBackward/op.js';
+export { type CacheRow, CacheRows, cacheRows } from './ops/kvWrite/cache-rows.js';
 export { type CachePosition, kvWrite } from './ops/kvWrite/op.js';
 export { logSoftmaxGather } from './ops/logSoftmaxGather/op.js';
 export { matmul, matmulSwiglu } from './ops/matmul/op.js';

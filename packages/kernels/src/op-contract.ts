@@ -8,9 +8,12 @@ import type { Tensor } from './tensor.js';
 
 type Tensors<Names extends string> = { readonly [Name in Names]: Tensor };
 
-/** One op: `inputs` and `outputs` name its tensors, `params` its sizes and options. */
-interface Op<Inputs extends string, Outputs extends string, Params> {
-  inputs: Tensors<Inputs>;
+/**
+ * One op: `inputs` and `outputs` name its tensors (`Optional` inputs may be absent), `params` its
+ * sizes and options.
+ */
+interface Op<Inputs extends string, Outputs extends string, Params, Optional extends string = never> {
+  inputs: Tensors<Inputs> & Partial<Tensors<Optional>>;
   outputs: Tensors<Outputs>;
   params: Params;
 }
@@ -43,6 +46,8 @@ export interface OpContract {
    * layout 'interleaved': pairs (x[2j], x[2j+1]) (Meta); 'half': pairs (x[j], x[j + Dh/2]) (Hugging Face).
    * inverse: rotate by the negative angle (sin negated), the transpose of the rotation, so that
    * rope with inverse = true is rope's backward: dX = rope(dY, inverse = true).
+   * rows (optional), i32 [B, 2] of (slot, startPos) per row (CacheRows): row b's tokens sit at
+   * rows[b].startPos + t instead (startPos is then the largest of them; slots are not used here).
    * x f32, table f32; y f32 [B, T, H, Dh].
    */
   rope: Op<
@@ -56,10 +61,13 @@ export interface OpContract {
       startPos: number;
       layout: 'interleaved' | 'half';
       inverse: boolean;
-    }
+    },
+    'rows'
   >;
   /**
    * Writes new keys or values into a cache at positions startPos.., sequence slots slot...
+   * With rows (optional, i32 [B, 2] of (slot, startPos), distinct slots: CacheRows), row b goes to
+   * slot rows[b].slot at positions rows[b].startPos.. instead (startPos and slot are then ignored).
    * values f32 [B, T, Hkv, Dh]; cache f32 [S, L, Hkv, Dh] (an output, updated in place).
    */
   kvWrite: Op<
@@ -73,13 +81,16 @@ export interface OpContract {
       startPos: number;
       slot: number;
       maxSeqLen: number;
-    }
+    },
+    'rows'
   >;
   /**
    * Causal grouped-query attention of new queries over a cache that already holds their keys and
    * values (see kvWrite). Query (b, t, h) sits at position startPos + t and attends to cache
    * positions 0..startPos + t of slot + b, kv head h / (heads / kvHeads), with scale 1/sqrt(Dh);
-   * softmax in f32.
+   * softmax in f32. With rows (optional, i32 [B, 2] of (slot, startPos): CacheRows), row b's
+   * queries sit at rows[b].startPos + t of slot rows[b].slot instead; startPos is then the largest
+   * rows[b].startPos (it sizes scratch and key splits) and slot is ignored.
    * q f32 [B, T, H, Dh], kCache f32 [S, L, Hkv, Dh], vCache f32 [S, L, Hkv, Dh]; y f32 [B, T, H, Dh].
    */
   attention: Op<
@@ -95,7 +106,8 @@ export interface OpContract {
       slot: number;
       maxSeqLen: number;
       scale: number;
-    }
+    },
+    'rows'
   >;
   /** y = silu(a) * b, silu(z) = z / (1 + e^-z). a f32, b f32 (same size n); y f32. */
   swiglu: Op<'a' | 'b', 'y', { size: number }>;

@@ -113,9 +113,10 @@ describe('cross-origin isolated (COOP same-origin, COEP require-corp)', () => {
       const rng = rngFor(`browser matmul ${label}`);
       const x = uniform(rng, c.M * c.K);
       const w = uniform(rng, c.N * c.K);
-      // The wasm backend's q8_0 decode quantizes x per block first (see test/cases/linear.ts): the
-      // cpu backend is given that x, so that the two differ by the kernels' own rounding only.
-      const quantized = c.dtype === 'q8_0' && c.M <= MATVEC_MAX_ROWS;
+      // The wasm backend's decode with block weights (q8_0, the 4-6-bit formats) quantizes x per
+      // block of 32 first (as test/cases/linear.ts says): the cpu backend is given that x, so that
+      // the two differ by the kernels' own rounding only.
+      const quantized = c.dtype !== 'f32' && c.dtype !== 'f16' && c.M <= MATVEC_MAX_ROWS;
       const xForCpu = f32ToText(quantized ? quantizeActivationsQ8Ref(x, c.M, c.K) : x);
       const { wasm, cpu } = await opened.call('matmul', { ...c, x: f32ToText(x), w: f32ToText(w), xForCpu });
       const what = { op: 'matmul y', backend: 'wasm-2 in Chromium vs cpu', label, shape: [c.M, c.N] };

@@ -7,6 +7,7 @@ import {
   argmax,
   attention,
   type Backend,
+  cacheRows,
   createBackend,
   embedding,
   fromArray,
@@ -282,6 +283,60 @@ describe('kvWrite and attention', () => {
       'attention',
       'q must be f32',
     );
+  });
+});
+
+describe('per-row cache positions (CacheRows)', () => {
+  const cache = () => f32([2, 16, 2, 8]); // [S, L, Hkv, Dh]
+  it('rows must be distinct non-negative slots and positions', () => {
+    expectKernelError(() => cacheRows(cpu, []), 'cacheRows', 'non-empty');
+    expectKernelError(() => cacheRows(cpu, [{ slot: -1, startPos: 0 }]), 'cacheRows', 'rows[0].slot', '≥ 0');
+    expectKernelError(() => cacheRows(cpu, [{ slot: 0, startPos: 1.5 }]), 'cacheRows', 'rows[0].startPos');
+    expectKernelError(
+      () =>
+        cacheRows(cpu, [
+          { slot: 1, startPos: 0 },
+          { slot: 1, startPos: 4 },
+        ]),
+      'cacheRows',
+      'rows[1].slot 1',
+      'another row',
+    );
+  });
+  it('each row must fit the cache, and the rows must match the batch', () => {
+    const rows = cacheRows(cpu, [
+      { slot: 1, startPos: 14 },
+      { slot: 0, startPos: 0 },
+    ]);
+    expectKernelError(
+      () => kvWrite(cache(), f32([2, 3, 2, 8]), rows),
+      'kvWrite',
+      "row 0's positions 14..16",
+      '16 positions',
+    );
+    expectKernelError(
+      () => attention(f32([1, 1, 4, 8]), cache(), cache(), rows),
+      'attention',
+      '2 cache rows',
+      'batch of 1',
+    );
+    const far = cacheRows(cpu, [{ slot: 2, startPos: 0 }]);
+    expectKernelError(() => kvWrite(cache(), f32([1, 1, 2, 8]), far), 'kvWrite', "row 0's slot 2", 'cache of 2 slots');
+    expectKernelError(
+      () =>
+        rope(f32([2, 3, 2, 8]), ropeTable(cpu, { frequencies: new Float64Array(4), positions: 16 }), {
+          rows,
+          layout: 'half',
+        }),
+      'rope',
+      "row 0's positions 14..16",
+    );
+    rows.dispose();
+    expectKernelError(() => kvWrite(cache(), f32([2, 1, 2, 8]), rows), 'kvWrite', 'disposed');
+  });
+  it('rows must live on the same backend', () => {
+    const rows = cacheRows(other, [{ slot: 0, startPos: 0 }]);
+    expectKernelError(() => kvWrite(cache(), f32([1, 1, 2, 8]), rows), 'kvWrite', 'same backend');
   });
 });
 

@@ -23,7 +23,11 @@ export const SPLIT_BINDING_BYTES = 4096;
  *   split into row chunks (only matmul's weight and embedding's table may be split; see
  *   split-bindings.test.ts).
  * - wasm-1, wasm-2, wasm-3: the wasm backend on 1, 2 and 3 threads, every op split across all of
- *   them however small (minWorkPerThread 1), so that odd sizes meet uneven thread slices.
+ *   them however small (minWorkPerThread 1), so that odd sizes meet uneven thread slices. They run
+ *   the relaxed-SIMD kernels where the runtime has relaxed SIMD (vitest.config.ts turns it on for
+ *   Node 20, where it is behind a flag).
+ * - wasm-plain: the wasm backend on 2 threads running the plain-SIMD kernels, which runtimes
+ *   without relaxed SIMD get.
  */
 const FACTORIES = {
   cpu: { webgpu: false, create: () => createBackend({ kind: 'cpu' }) },
@@ -39,6 +43,10 @@ const FACTORIES = {
   'wasm-1': wasmFactory(1),
   'wasm-2': wasmFactory(2),
   'wasm-3': wasmFactory(3),
+  'wasm-plain': {
+    webgpu: false,
+    create: () => createBackend({ kind: 'wasm', threads: 2, minWorkPerThread: 1, log: null, relaxedSimd: false }),
+  },
 } satisfies Record<string, BackendFactory<Backend>>;
 
 function wasmFactory(threads: number): BackendFactory<Backend> {
@@ -48,7 +56,15 @@ function wasmFactory(threads: number): BackendFactory<Backend> {
 export type BackendName = keyof typeof FACTORIES;
 
 /** The backends every op's cases (test/op-cases.ts) run on. */
-export const OP_BACKENDS: readonly BackendName[] = ['cpu', 'webgpu', 'webgpu-baseline', 'wasm-1', 'wasm-2', 'wasm-3'];
+export const OP_BACKENDS: readonly BackendName[] = [
+  'cpu',
+  'webgpu',
+  'webgpu-baseline',
+  'wasm-1',
+  'wasm-2',
+  'wasm-3',
+  'wasm-plain',
+];
 
 export interface BackendPool {
   /** The backend, or skips the test (context.skip) with the reason it is unavailable. */

@@ -101,18 +101,20 @@ export function ropeRef(
   x: Values,
   freqs: Values,
   shape: readonly [number, number, number, number],
-  startPos: number,
+  /** One start for every row, or row b's own start (per-row cache positions). */
+  startPos: number | readonly number[],
   layout: 'interleaved' | 'half',
 ): Float64Array {
   const [B, T, H, Dh] = shape;
   const half = Dh / 2;
   const y = new Float64Array(B * T * H * Dh);
   for (let b = 0; b < B; b++) {
+    const start = typeof startPos === 'number' ? startPos : (startPos[b] as number);
     for (let t = 0; t < T; t++) {
       for (let h = 0; h < H; h++) {
         const base = ((b * T + t) * H + h) * Dh;
         for (let j = 0; j < half; j++) {
-          const angle = (startPos + t) * (freqs[j] as number);
+          const angle = (start + t) * (freqs[j] as number);
           const c = Math.cos(angle);
           const s = Math.sin(angle);
           const i0 = base + (layout === 'interleaved' ? 2 * j : j);
@@ -128,6 +130,17 @@ export function ropeRef(
   return y;
 }
 
+/** Where row b of a batch sits in a KV cache (per-row cache positions). */
+export interface RowPlacement {
+  slot: number;
+  startPos: number;
+}
+
+/** Row b's slot and start: `rows[b]` when given, else slot + b at startPos. */
+function placement(rows: readonly RowPlacement[] | undefined, b: number, startPos: number, slot: number): RowPlacement {
+  return rows ? (rows[b] as RowPlacement) : { slot: slot + b, startPos };
+}
+
 export interface CacheGeometry {
   slots: number;
   maxSeqLen: number;
@@ -135,7 +148,10 @@ export interface CacheGeometry {
   headDim: number;
 }
 
-/** Writes values [B, T, Hkv, Dh] into cache [S, L, Hkv, Dh] (in place) at startPos.., slots slot... */
+/**
+ * Writes values [B, T, Hkv, Dh] into cache [S, L, Hkv, Dh] (in place) at startPos.., slots slot..
+ * (or row b at rows[b]'s slot and start).
+ */
 export function kvWriteRef(
   cache: Float64Array,
   values: Values,
@@ -144,12 +160,14 @@ export function kvWriteRef(
   tokens: number,
   startPos: number,
   slot: number,
+  rows?: readonly RowPlacement[],
 ): void {
   const row = g.kvHeads * g.headDim;
   for (let b = 0; b < batch; b++) {
+    const at = placement(rows, b, startPos, slot);
     for (let t = 0; t < tokens; t++) {
       for (let i = 0; i < row; i++) {
-        cache[((slot + b) * g.maxSeqLen + startPos + t) * row + i] = values[(b * tokens + t) * row + i] as number;
+        cache[(at.slot * g.maxSeqLen + at.startPos + t) * row + i] = values[(b * tokens + t) * row + i] as number;
       }
     }
   }
@@ -158,6 +176,7 @@ export function kvWriteRef(
 /**
  * Causal GQA: query (b, t, h) at position startPos + t attends to cache positions 0..startPos + t
  * of slot + b, kv head floor(h / (H / Hkv)), scale 1/sqrt(Dh). q [B, T, H, Dh] → y [B, T, H, Dh].
+ * With rows, row b's queries sit at rows[b].startPos + t of slot rows[b].slot.
  */
 export function attentionRef(
   q: Values,
@@ -169,6 +188,7 @@ export function attentionRef(
   heads: number,
   startPos: number,
   slot: number,
+  rows?: readonly RowPlacement[],
 ): Float64Array {
   const { headDim: Dh, kvHeads, maxSeqLen } = g;
   const group = heads / kvHeads;
@@ -176,15 +196,16 @@ export function attentionRef(
   const row = kvHeads * Dh;
   const y = new Float64Array(batch * tokens * heads * Dh);
   for (let b = 0; b < batch; b++) {
+    const at = placement(rows, b, startPos, slot);
     for (let t = 0; t < tokens; t++) {
-      const visible = startPos + t + 1;
+      const visible = at.startPos + t + 1;
       for (let h = 0; h < heads; h++) {
         const kvh = Math.floor(h / group);
         const qBase = ((b * tokens + t) * heads + h) * Dh;
         const scores = new Float64Array(visible);
         let max = Number.NEGATIVE_INFINITY;
         for (let s = 0; s < visible; s++) {
-          const kBase = ((slot + b) * maxSeqLen + s) * row + kvh * Dh;
+          const kBase = (at.slot * maxSeqLen + s) * row + kvh * Dh;
           let dot = 0;
           for (let d = 0; d < Dh; d++) dot += (q[qBase + d] as number) * (kCache[kBase + d] as number);
           scores[s] = dot * scale;
@@ -197,7 +218,7 @@ export function attentionRef(
         }
         for (let s = 0; s < visible; s++) {
           const p = (scores[s] as number) / sum;
-          const vBase = ((slot + b) * maxSeqLen + s) * row + kvh * Dh;
+          const vBase = (at.slot * maxSeqLen + s) * row + kvh * Dh;
           for (let d = 0; d < Dh; d++) y[qBase + d] = (y[qBase + d] as number) + p * (vCache[vBase + d] as number);
         }
       }

@@ -76,4 +76,17 @@ describe('wasm thread pool', () => {
       backend.destroy();
     }
   });
+
+  it('runs the relaxed-SIMD kernels in these tests (vitest.config.ts), the plain ones when asked', async () => {
+    const relaxed = await createBackend({ kind: 'wasm', threads: 1, log: null });
+    const plain = await createBackend({ kind: 'wasm', threads: 1, log: null, relaxedSimd: false });
+    try {
+      // So the op suite's wasm-1/2/3 cover the relaxed build and wasm-plain the plain one.
+      expect(relaxed.description).toMatch(/^WebAssembly relaxed SIMD backend/);
+      expect(plain.description).toMatch(/^WebAssembly SIMD backend/);
+    } finally {
+      relaxed.destroy();
+      plain.destroy();
+    }
+  });
 });

@@ -78,6 +78,6 @@ export {
 export { type LoadModelOptions, loadModel } from './load.js';
 export { LLAMA31_ROPE_SCALING, type RopeScaling, ropeFrequencies } from './rope.js';
 export { expectedShapes } from './shapes.js';
-export { type ForwardOptions, Transformer } from './transformer.js';
+export { type BatchRow, type ForwardOptions, Transformer } from './transformer.js';
 export type { WeightStorage } from './weight-storage.js';
 export { type LayerWeights, type LlamaWeights, type LoadProgress, loadWeights } from './weights.js';

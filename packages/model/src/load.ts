@@ -1,6 +1,7 @@
 import { type Backend, type BackendChoice, createBackend } from '@llama-ts/kernels';
 import type { CheckpointOptions } from './args.js';
 import { openCheckpoint } from './checkpoint/folder/open.js';
+import type { GGUFMetadata } from './checkpoint/gguf/metadata.js';
 import { checkModelFits } from './footprint.js';
 import { Transformer } from './transformer.js';
 import type { WeightStorage } from './weight-storage.js';
@@ -16,6 +17,12 @@ export interface LoadModelOptions extends CheckpointOptions {
   weightStorage?: WeightStorage;
   /** Called after each tensor is uploaded, with bytes done and total. */
   onProgress?: (progress: LoadProgress) => void;
+  /**
+   * For a GGUF file: its metadata, once its header is read and before any tensor is, so that the
+   * caller takes the tokenizer and chat template from the same reading of the header. What it
+   * throws stops the load.
+   */
+  onGGUFMetadata?: (metadata: GGUFMetadata) => void | Promise<void>;
 }
 
 /**
@@ -27,13 +34,14 @@ export interface LoadModelOptions extends CheckpointOptions {
 export async function loadModel(path: string, options: LoadModelOptions = {}): Promise<Transformer> {
   const given = options.backend;
   const storage = options.weightStorage ?? 'auto';
-  const { args, reader, source } = await openCheckpoint(path, options, (args, source, dtypeOf) => {
+  const { args, reader, source, ggufMetadata } = await openCheckpoint(path, options, (args, source, dtypeOf) => {
     if (typeof given === 'object') {
       checkModelFits(args, storage, given, { source, ...(dtypeOf ? { checkpointDType: dtypeOf } : {}) });
     }
   });
   let backend: Backend;
   try {
+    if (ggufMetadata && options.onGGUFMetadata) await options.onGGUFMetadata(ggufMetadata);
     backend = typeof given === 'object' ? given : await createBackend({ kind: given ?? 'auto' });
   } catch (error) {
     await reader.close();

@@ -2,6 +2,8 @@ import {
   add,
   attention,
   type Backend,
+  type CachePosition,
+  CacheRows,
   embedding,
   fromArray,
   kvWrite,
@@ -23,6 +25,13 @@ export interface ForwardOptions {
   logits?: 'last' | 'all';
   /** KV cache slot of the first sequence; sequence b uses slot + b. Default 0. */
   slot?: number;
+}
+
+/** One sequence of a `forwardBatch` call: its new tokens, its KV-cache slot and the position of its first new token. */
+export interface BatchRow {
+  tokens: readonly number[];
+  slot: number;
+  startPos: number;
 }
 
 /**
@@ -72,8 +81,50 @@ export class Transformer {
 
   /** As `forward`, but leaves the logits on the device (for sampling there); the caller disposes them. */
   forwardTensor(tokens: readonly (readonly number[])[], startPos: number, options: ForwardOptions = {}): Tensor {
-    const { batch, length } = this.#check(tokens, startPos, options.slot ?? 0);
-    const at = { startPos, slot: options.slot ?? 0 };
+    const { batch, length } = this.#check('forward', tokens, startPos, options.slot ?? 0);
+    return this.#run(tokens, batch, length, { startPos, slot: options.slot ?? 0 }, options.logits ?? 'last');
+  }
+
+  /**
+   * Continuous batching: each row is a sequence in its own cache slot at its own position (rows
+   * in distinct slots, equally long: many sequences decoding one token each, or one sequence's
+   * prefill chunk). Returns f32 logits, [B, vocab] for 'last' or [B × T, vocab] for 'all'.
+   */
+  async forwardBatch(rows: readonly BatchRow[], options: { logits?: 'last' | 'all' } = {}): Promise<Float32Array> {
+    const logits = this.forwardBatchTensor(rows, options);
+    try {
+      return await logits.toFloat32();
+    } finally {
+      logits.dispose();
+    }
+  }
+
+  /** As `forwardBatch`, but leaves the logits on the device; the caller disposes them. */
+  forwardBatchTensor(rows: readonly BatchRow[], options: { logits?: 'last' | 'all' } = {}): Tensor {
+    if (!Array.isArray(rows) || rows.length === 0) {
+      throw new ModelError('forwardBatch: rows must be a non-empty array of { tokens, slot, startPos }');
+    }
+    const tokens = rows.map((row) => row.tokens);
+    const { batch, length } = this.#check('forwardBatch', tokens, 0, 0, rows);
+    // One upload of the rows' (slot, startPos) for every layer's rope, kvWrite and attention.
+    const at = new CacheRows(
+      this.backend,
+      rows.map(({ slot, startPos }) => ({ slot, startPos })),
+    );
+    try {
+      return this.#run(tokens, batch, length, at, options.logits ?? 'last');
+    } finally {
+      at.dispose();
+    }
+  }
+
+  #run(
+    tokens: readonly (readonly number[])[],
+    batch: number,
+    length: number,
+    at: CachePosition | CacheRows,
+    logitsFor: 'last' | 'all',
+  ): Tensor {
     const ids = fromArray(this.backend, tokens.flat(), [batch * length], 'i32');
     let h = embedding(this.weights.tokEmbeddings, ids);
     ids.dispose();
@@ -84,7 +135,7 @@ export class Transformer {
       afterAttention.dispose();
     });
     let last = h;
-    if (options.logits !== 'all' && length > 1) {
+    if (logitsFor !== 'all' && length > 1) {
       const rows = Array.from({ length: batch }, (_, b) => b * length + length - 1);
       const lastIds = fromArray(this.backend, rows, [batch], 'i32');
       last = embedding(h, lastIds); // a row gather
@@ -112,7 +163,7 @@ export class Transformer {
     batch: number,
     length: number,
     index: number,
-    at: { startPos: number; slot: number },
+    at: CachePosition | CacheRows,
   ): Tensor {
     const { nHeads, nKvHeads, headDim, normEps, ropeLayout } = this.args;
     const x = rmsNorm(h, layer.attentionNorm, normEps);
@@ -124,7 +175,8 @@ export class Transformer {
     const k = project(layer.wk, nKvHeads);
     const v = project(layer.wv, nKvHeads);
     x.dispose();
-    const options = { startPos: at.startPos, layout: ropeLayout };
+    const options =
+      at instanceof CacheRows ? { rows: at, layout: ropeLayout } : { startPos: at.startPos, layout: ropeLayout };
     const qRotated = rope(q.heads, this.#rope, options);
     const kRotated = rope(k.heads, this.#rope, options);
     // Keys are rotated before they enter the cache, as in the reference.
@@ -150,33 +202,63 @@ export class Transformer {
     return residual;
   }
 
-  #check(tokens: readonly (readonly number[])[], startPos: number, slot: number): { batch: number; length: number } {
+  /** Checks the rows, and the window startPos.. of slots slot.. or, given `rows`, each row's slot and positions. */
+  #check(
+    op: 'forward' | 'forwardBatch',
+    tokens: readonly (readonly number[])[],
+    startPos: number,
+    slot: number,
+    rows?: readonly BatchRow[],
+  ): { batch: number; length: number } {
     const { maxBatchSize, maxSeqLen, vocabSize } = this.args;
     if (!Array.isArray(tokens) || tokens.length === 0)
-      throw new ModelError('forward: tokens must be a non-empty array of token rows');
+      throw new ModelError(`${op}: tokens must be a non-empty array of token rows`);
+    const name = (b: number) => (rows ? `rows[${b}].tokens` : `tokens[${b}]`);
+    tokens.forEach((row, b) => {
+      if (!Array.isArray(row)) throw new ModelError(`${op}: ${name(b)} must be an array of token ids`);
+    });
     const length = (tokens[0] as readonly number[]).length;
-    if (length === 0) throw new ModelError('forward: token rows must not be empty');
+    if (length === 0) throw new ModelError(`${op}: token rows must not be empty`);
     tokens.forEach((row: readonly number[], b: number) => {
       if (row.length !== length)
         throw new ModelError(
-          `forward: tokens[${b}] has ${row.length} tokens, tokens[0] has ${length}; rows must be equally long`,
+          `${op}: ${name(b)} has ${row.length} tokens, ${name(0)} has ${length}; rows must be equally long`,
         );
       row.forEach((id: number, t: number) => {
         if (!Number.isInteger(id) || id < 0 || id >= vocabSize) {
-          throw new ModelError(`forward: tokens[${b}][${t}] is ${id}; expected a token id in 0..${vocabSize - 1}`);
+          throw new ModelError(`${op}: ${name(b)}[${t}] is ${id}; expected a token id in 0..${vocabSize - 1}`);
         }
       });
     });
+    if (rows) {
+      this.#checkRows(rows, length);
+      return { batch: tokens.length, length };
+    }
     if (!Number.isInteger(slot) || slot < 0 || slot + tokens.length > maxBatchSize) {
       throw new ModelError(
-        `forward: ${tokens.length} sequence(s) from slot ${slot} do not fit maxBatchSize ${maxBatchSize}`,
+        `${op}: ${tokens.length} sequence(s) from slot ${slot} do not fit maxBatchSize ${maxBatchSize}`,
       );
     }
     if (!Number.isInteger(startPos) || startPos < 0 || startPos + length > maxSeqLen) {
-      throw new ModelError(
-        `forward: positions ${startPos}..${startPos + length - 1} do not fit maxSeqLen ${maxSeqLen}`,
-      );
+      throw new ModelError(`${op}: positions ${startPos}..${startPos + length - 1} do not fit maxSeqLen ${maxSeqLen}`);
     }
     return { batch: tokens.length, length };
+  }
+
+  #checkRows(rows: readonly BatchRow[], length: number): void {
+    const { maxBatchSize, maxSeqLen } = this.args;
+    const slots = new Set<number>();
+    rows.forEach(({ slot, startPos }, b) => {
+      if (!Number.isInteger(slot) || slot < 0 || slot >= maxBatchSize) {
+        throw new ModelError(`forwardBatch: rows[${b}].slot is ${slot}; expected a slot in 0..${maxBatchSize - 1}`);
+      }
+      if (slots.has(slot)) throw new ModelError(`forwardBatch: rows[${b}].slot ${slot} is used by another row`);
+      slots.add(slot);
+      if (!Number.isInteger(startPos) || startPos < 0 || startPos + length > maxSeqLen) {
+        throw new ModelError(
+          `forwardBatch: rows[${b}] positions ${startPos}..${startPos + length - 1} do not fit maxSeqLen ${maxSeqLen}`,
+        );
+      }
+    });
   }
 }

@@ -220,9 +220,14 @@ export async function loadWeights(
   const totalBytes = reader.tensors.reduce((sum, t) => sum + t.byteLength, 0);
   let loadedBytes = 0;
   const uploaded: Tensor[] = [];
+  const byName = new Map<string, { tensor: Tensor; dtype: WeightDType }>();
   const load = async (name: string): Promise<Tensor> => {
     const tensor = tensors.get(name) as CheckpointTensor<TensorDType>;
-    const result = await upload(tensor, backend, storedDType(name, tensor.dtype, storage));
+    const dtype = storedDType(name, tensor.dtype, storage);
+    // A tied output stored as the embedding is stored is the embedding's tensor: not read or held twice.
+    const same = tensor.sameBytesAs === undefined ? undefined : byName.get(tensor.sameBytesAs);
+    const result = same?.dtype === dtype ? same.tensor : await upload(tensor, backend, dtype);
+    byName.set(name, { tensor: result, dtype });
     uploaded.push(result);
     loadedBytes += tensor.byteLength;
     options.onProgress?.({ loadedBytes, totalBytes, tensor: name });

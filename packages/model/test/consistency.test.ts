@@ -85,6 +85,70 @@ describe.each(MODEL_TEST_BACKENDS)('on %s', (name) => {
     }
   });
 
+  it('forwardBatch: sequences at different positions in their own slots equal each run alone', async (context) => {
+    const model = models.get(name);
+    if (!model) return context.skip(backends.whyUnavailable(name));
+    const vocab = model.args.vocabSize;
+    // Three sequences of different lengths, prefilled in chunks into slots 2, 0 and 1 (one chunk
+    // is 2 rows at once), then decoded together, each at its own position.
+    const sequences = [tokens.slice(0, 20), tokens.slice(3, 10), tokens.slice(21, 22)];
+    const slots = [2, 0, 1];
+    await model.forwardBatch([{ tokens: (sequences[0] as number[]).slice(0, 13), slot: 2, startPos: 0 }]);
+    await model.forwardBatch([
+      { tokens: (sequences[0] as number[]).slice(13, 19), slot: 2, startPos: 13 },
+      { tokens: (sequences[1] as number[]).slice(0, 6), slot: 0, startPos: 0 },
+    ]);
+    const decode = await model.forwardBatch(
+      sequences.map((seq, b) => ({
+        tokens: [seq.at(-1) as number],
+        slot: slots[b] as number,
+        startPos: seq.length - 1,
+      })),
+    );
+    expect(decode.length).toBe(3 * vocab);
+    for (let b = 0; b < sequences.length; b++) {
+      const alone = await model.forward([sequences[b] as number[]], 0, { slot: 0 });
+      expect(maxDiff(alone, decode.subarray(b * vocab, (b + 1) * vocab)), `sequence ${b}`).toBeLessThanOrEqual(
+        LOGIT_ATOL,
+      );
+    }
+    // 'all' gives every position of every row.
+    const all = await model.forwardBatch(
+      [
+        { tokens: tokens.slice(0, 4), slot: 1, startPos: 0 },
+        { tokens: tokens.slice(0, 4), slot: 2, startPos: 0 },
+      ],
+      { logits: 'all' },
+    );
+    const full = await model.forward([tokens.slice(0, 4)], 0, { logits: 'all' });
+    expect(maxDiff(all.subarray(0, 4 * vocab), full)).toBeLessThanOrEqual(LOGIT_ATOL);
+    expect(maxDiff(all.subarray(4 * vocab), full)).toBeLessThanOrEqual(LOGIT_ATOL);
+  });
+
+  it('forwardBatch rejects rows that do not fit with a clear error', async (context) => {
+    const model = models.get(name);
+    if (!model) return context.skip(backends.whyUnavailable(name));
+    await expect(model.forwardBatch([])).rejects.toThrow('forwardBatch: rows must be a non-empty array');
+    await expect(model.forwardBatch([{ tokens: [1], slot: 3, startPos: 0 }])).rejects.toThrow(
+      'forwardBatch: rows[0].slot is 3; expected a slot in 0..2',
+    );
+    await expect(
+      model.forwardBatch([
+        { tokens: [1], slot: 1, startPos: 0 },
+        { tokens: [2], slot: 1, startPos: 5 },
+      ]),
+    ).rejects.toThrow('forwardBatch: rows[1].slot 1 is used by another row');
+    await expect(model.forwardBatch([{ tokens: [1, 2], slot: 0, startPos: 47 }])).rejects.toThrow(
+      'forwardBatch: rows[0] positions 47..48 do not fit maxSeqLen 48',
+    );
+    await expect(
+      model.forwardBatch([
+        { tokens: [1, 2], slot: 0, startPos: 0 },
+        { tokens: [2], slot: 1, startPos: 0 },
+      ]),
+    ).rejects.toThrow(/rows\[1\].tokens has 1 tokens, rows\[0\].tokens has 2/);
+  });
+
   it('rejects tokens that do not fit with a clear error', async (context) => {
     const model = models.get(name);
     if (!model) return context.skip(backends.whyUnavailable(name));

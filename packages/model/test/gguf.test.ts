@@ -415,6 +415,15 @@ describe('whole models', () => {
     const header = await readGGUFHeader(tied);
     expect(header.tensors.some((t) => t.name === 'output.weight')).toBe(false);
     expect(await logitsOf(tied)).toEqual(await logitsOf(untied));
+    // one tensor on the device, read once (a 1B model's embedding is a quarter of the file)
+    const { args, reader } = await openCheckpoint(tied);
+    const weights = await loadWeights(reader, args, cpu);
+    await reader.close();
+    expect(weights.output).toBe(weights.tokEmbeddings);
+    const again = await openCheckpoint(tied);
+    const stored = await loadWeights(again.reader, args, cpu, { storage: 'q8_0' });
+    await again.reader.close();
+    expect(stored.output).toBe(stored.tokEmbeddings);
   });
 
   it('applies Llama 3.1 scaling from rope_freqs.weight (divisors, as llama.cpp) and from rope.scaling linear', async () => {
@@ -618,5 +627,51 @@ describe('broken files', () => {
     expect(sizes).toHaveLength(reader.tensors.length);
     weights.output.dispose();
     expect(ggufParams(args).vocabSize).toBe(512);
+  });
+});
+
+describe('onGGUFMetadata', () => {
+  it('sees the metadata of the one reading of the header, before any tensor is read; what it throws stops the load', async () => {
+    const path = await writeGoldenGGUF(scratch, 'with-metadata', golden, {
+      metadata: { 'general.name': ggufValue.string('tiny golden') },
+    });
+    const events: string[] = [];
+    const model = await loadModel(path, {
+      backend: cpu,
+      maxSeqLen: 8,
+      onGGUFMetadata: (metadata) => {
+        events.push(`metadata ${metadata.string('general.name')} ${metadata.path === path}`);
+      },
+      onProgress: () => events.push('tensor'),
+    });
+    model.dispose();
+    expect(events[0]).toBe('metadata tiny golden true');
+    expect(events.slice(1).every((event) => event === 'tensor')).toBe(true);
+    expect(events.filter((event) => event.startsWith('metadata'))).toHaveLength(1);
+
+    let tensors = 0;
+    const refused = loadModel(path, {
+      backend: cpu,
+      maxSeqLen: 8,
+      onGGUFMetadata: () => {
+        throw new Error('no tokenizer I can use');
+      },
+      onProgress: () => tensors++,
+    });
+    await expect(refused).rejects.toThrow('no tokenizer I can use');
+    expect(tensors).toBe(0);
+  });
+
+  it('is not called for a checkpoint folder', async () => {
+    let called = false;
+    const model = await loadModel(goldenDir, {
+      backend: cpu,
+      maxSeqLen: 8,
+      onGGUFMetadata: () => {
+        called = true;
+      },
+    });
+    model.dispose();
+    expect(called).toBe(false);
   });
 });

@@ -5,11 +5,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createBackend } from '@llama-ts/kernels';
-import { randomLlamaTensors } from '@llama-ts/test-support';
+import { randomLlamaTensors, referenceLogits } from '@llama-ts/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseHFConfig } from '../src/checkpoint/hf-config.js';
 import { argsFromHF, argsFromMetaParams, loadModel, ModelError, writePthCheckpoint } from '../src/index.js';
-import { referenceLogits } from './reference-forward.js';
 
 /** params.json of Meta's Llama 2 downloads, byte for byte in content. */
 const LLAMA2_7B = { dim: 4096, multiple_of: 256, n_heads: 32, n_layers: 32, norm_eps: 1e-5, vocab_size: -1 };

@@ -31,6 +31,12 @@ export {
   readmeExamples,
   runReadmeExample,
 } from './readme-examples.js';
+export {
+  type ReferenceOptions,
+  type ReferenceSizes,
+  type ReferenceWeight,
+  referenceLogits,
+} from './reference-forward.js';
 export { type ProcessResult, runProcess } from './run-process.js';
 export { readSharedJson, readSharedText, sharedDir, sharedPath } from './shared.js';
 export {

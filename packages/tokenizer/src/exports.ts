@@ -6,6 +6,7 @@ export { type DialogFormat, dialogFormatFor, type TokenizerFamily, tokenizerFami
 export { TokenizerError, UnsupportedTokenizerError } from './errors.js';
 export { vocabularyFromHFTokenizerJSON } from './hf-tokenizer-json.js';
 export { B_INST, B_SYS, E_INST, E_SYS, LLAMA2_SPECIAL_TAGS, Llama2ChatFormat } from './llama2-chat-format.js';
+export { pieceTypeOfNumber } from './sentencepiece/model-proto.js';
 export { type SentencePieceOptions, SentencePieceTokenizer } from './sentencepiece/tokenizer.js';
 export type { PieceType, SentencePieceEntry, SentencePieceSettings } from './sentencepiece/types.js';
 export { SPECIAL_TOKEN_NAMES } from './special-tokens.js';

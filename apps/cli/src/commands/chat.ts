@@ -4,12 +4,13 @@ import type { Llama } from '@llama-ts/generation';
 import { ModelError, readRegularText } from '@llama-ts/model';
 import type { Dialog } from '@llama-ts/tokenizer';
 import { Command } from 'commander';
+import { addContextShiftFlags, type ContextShiftFlags, contextShiftOption } from '../context-shift-flags.js';
 import { CliError, errorMessage, isUserError } from '../errors.js';
 import { out } from '../io.js';
 import { addModelFlags, type LoadedModel, loadFromFlags, type ModelFlags } from '../model-flags.js';
 import { addSamplingFlags, type SamplingFlags, samplingOptions } from '../sampling-flags.js';
 
-interface ChatFlags extends ModelFlags, SamplingFlags {
+interface ChatFlags extends ModelFlags, SamplingFlags, ContextShiftFlags {
   system?: string;
   dialogs?: string;
 }
@@ -23,11 +24,13 @@ export function chatCommand(): Command {
       "run a JSON array of dialogs ([[{role, content}, ...], ...]) as the reference's example does",
     );
   addSamplingFlags(command);
+  addContextShiftFlags(command, 'bos, and in the REPL the --system message');
   addModelFlags(command);
   return command.action((flags: ChatFlags) => runChat(flags));
 }
 
 async function runChat(flags: ChatFlags): Promise<void> {
+  contextShiftOption(flags); // bad flag combinations fail before the model loads
   const dialogs = flags.dialogs !== undefined ? await readDialogs(flags.dialogs) : undefined;
   const loaded = await loadFromFlags(flags);
   try {
@@ -66,7 +69,7 @@ async function runDialogs(llama: Llama, dialogs: Dialog[], flags: ChatFlags): Pr
   const batch = llama.model.args.maxBatchSize;
   for (let start = 0; start < dialogs.length; start += batch) {
     const slice = dialogs.slice(start, start + batch);
-    const results = await llama.chatCompletion(slice, samplingOptions(flags));
+    const results = await llama.chatCompletion(slice, { ...samplingOptions(flags), ...contextShiftOption(flags) });
     for (const [i, dialog] of slice.entries()) {
       for (const message of dialog) await out(`${capitalize(message.role)}: ${message.content}\n\n`);
       const reply = results[i]?.generation;
@@ -93,7 +96,7 @@ async function repl(loaded: LoadedModel, flags: ChatFlags): Promise<void> {
     process.stderr.write(`llama-ts: chatting with ${loaded.name}; /reset starts over, /exit (or Ctrl-D) quits\n`);
   }
   rl.setPrompt('> ');
-  const options = samplingOptions(flags);
+  const options = { ...samplingOptions(flags), ...contextShiftOption(flags) };
   // The async iterator buffers lines that arrive while a reply is generated (piped input).
   const lines = rl[Symbol.asyncIterator]();
   for (;;) {

@@ -1,11 +1,12 @@
 import { Command } from 'commander';
+import { addContextShiftFlags, type ContextShiftFlags, contextShiftOption } from '../context-shift-flags.js';
 import { CliError } from '../errors.js';
 import { checkIdsInVocab, parseIds } from '../ids.js';
 import { interruptSignal, out, readStdin } from '../io.js';
 import { addModelFlags, loadFromFlags, type ModelFlags } from '../model-flags.js';
 import { addSamplingFlags, type SamplingFlags, samplingOptions } from '../sampling-flags.js';
 
-interface CompleteFlags extends ModelFlags, SamplingFlags {
+interface CompleteFlags extends ModelFlags, SamplingFlags, ContextShiftFlags {
   prompt?: string;
   promptTokens?: string;
   logprobs?: boolean;
@@ -27,6 +28,7 @@ export function completeCommand(): Command {
     .option('--prompt <text>', 'the prompt (default: read from stdin when it is not a terminal)')
     .option('--prompt-tokens <ids>', 'the prompt as token ids, e.g. 1,2,3 (for checkpoints without a tokenizer)');
   addSamplingFlags(command);
+  addContextShiftFlags(command, 'bos');
   command
     .option('--logprobs', "with --json: the tokens' log-probabilities")
     .option('--echo', 'include the prompt in the output')
@@ -48,6 +50,7 @@ async function promptText(flags: CompleteFlags): Promise<string | undefined> {
 
 async function runComplete(flags: CompleteFlags): Promise<void> {
   if (flags.logprobs && !flags.json) throw new CliError('--logprobs needs --json');
+  contextShiftOption(flags); // bad flag combinations fail before the model loads
   const text = await promptText(flags);
   const givenIds = flags.promptTokens !== undefined ? parseIds(flags.promptTokens, '--prompt-tokens') : undefined;
   const loaded = await loadFromFlags(flags);
@@ -56,7 +59,13 @@ async function runComplete(flags: CompleteFlags): Promise<void> {
     const tokenizer = llama.tokenizer;
     const promptIds = givenIds ?? tokenizer.encode(text ?? '', { bos: true, eos: false });
     checkIdsInVocab(promptIds, llama.model.args.vocabSize, 'prompt');
-    const options = samplingOptions(flags);
+    const options = { ...samplingOptions(flags), ...contextShiftOption(flags) };
+    const maxSeqLen = llama.model.args.maxSeqLen;
+    if (options.contextShift !== false && promptIds.length > maxSeqLen && !(flags.echo && flags.logprobs)) {
+      process.stderr.write(
+        `llama-ts: the prompt (${promptIds.length} tokens) is longer than the context (maxSeqLen ${maxSeqLen}); the model sees its first --keep tokens and its most recent ones (--no-context-shift refuses it)\n`,
+      );
+    }
     if (flags.json) {
       const result = await llama.generate([promptIds], {
         ...options,

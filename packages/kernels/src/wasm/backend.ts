@@ -9,6 +9,7 @@ import { CONTROL } from './control.js';
 import type { WasmOpContext } from './kernel.js';
 import { WasmMemory } from './memory.js';
 import { type KernelExport, kernelNames, loadKernelsModule } from './module.js';
+import { profiling, recordDispatch } from './op-profile.js';
 import { type SpawnWorker, ThreadPool } from './pool.js';
 
 export interface WasmBackendOptions {
@@ -19,6 +20,12 @@ export interface WasmBackendOptions {
    * thread. Default 16384; the tests set 1 so that every op splits, however small.
    */
   minWorkPerThread?: number;
+  /**
+   * Whether to use the relaxed-SIMD build of the kernels where the runtime has relaxed SIMD (Node 22+,
+   * Chrome 114+: fused multiply-add, a cheaper int8 dot product). Default true; false runs the
+   * plain-SIMD build everywhere (the tests run both).
+   */
+  relaxedSimd?: boolean;
   /** Where the backend says once that it runs on one thread for want of SharedArrayBuffer. Default console.warn; null to silence. */
   log?: ((message: string) => void) | null;
 }
@@ -105,7 +112,7 @@ export class WasmBackend implements Backend {
       }
     }
     const shared = threads > 1;
-    const { module, relaxed } = loadKernelsModule(shared);
+    const { module, relaxed } = loadKernelsModule(shared, options.relaxedSimd ?? true);
     const names = kernelNames(module);
     // The kernels' static area ends at heapBase (they have no data, but keep clear of it anyway).
     const probe = new WebAssembly.Instance(module, {
@@ -162,9 +169,11 @@ export class WasmBackend implements Backend {
     params: OpParams[Name],
   ): void {
     this.#alive();
+    const start = profiling ? performance.now() : 0;
     try {
       OPS[op].wasm(this.#context, inputs, outputs, params);
     } finally {
+      if (profiling) recordDispatch(op, outputs, start);
       for (const { ptr, bytes } of this.#scratch) this.#memory.free(ptr, bytes);
       this.#scratch = [];
     }

@@ -27,7 +27,7 @@ export { swigluBackward } from '../ops/swigluBackward/swiglu-backward.as';
 // building blocks), the bench's read-bandwidth yardstick, the pool tests' trap.
 export { gemmF32, matmulGemm } from './kernels/gemm.as';
 export { matvecF16, matvecF32, matvecQ8_0, quantizeQ8Activations } from './kernels/matvec.as';
-export { embeddingBlocks, matvecBlocks } from './kernels/blocks.as';
+export { embeddingBlocks, matvecBlocksQ8 } from './kernels/blocks.as';
 export { readSum } from './kernels/bandwidth.as';
 export { testTrap } from './kernels/test-trap.as';
 

@@ -18,12 +18,13 @@ function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
 
 /**
  * The compiled kernels for a shared (threads) or unshared memory: the relaxed-SIMD build where the
- * runtime validates it, else the plain-SIMD one; a runtime without SIMD gets a one-line error.
+ * runtime validates it (and `relaxed` is not false), else the plain-SIMD one; a runtime without
+ * SIMD gets a one-line error.
  */
-export function loadKernelsModule(shared: boolean): KernelsModule {
+export function loadKernelsModule(shared: boolean, relaxed = true): KernelsModule {
   const plain = decodeBase64(shared ? KERNELS_WASM.sharedSimd : KERNELS_WASM.singleSimd);
   const relaxedText = shared ? KERNELS_WASM.sharedRelaxed : KERNELS_WASM.singleRelaxed;
-  if (relaxedText) {
+  if (relaxed && relaxedText) {
     const relaxed = decodeBase64(relaxedText);
     if (WebAssembly.validate(relaxed)) return { module: new WebAssembly.Module(relaxed), relaxed: true };
   }

@@ -1,18 +1,22 @@
 // Cases of kvWrite and causal grouped-query attention over a KV cache (attention-sequences.test.ts
 // runs whole sequences of steps).
-import { attention, kvWrite, type Tensor } from '../../src/node.js';
+import { attention, type CachePosition, cacheRows, kvWrite, type Tensor } from '../../src/node.js';
 import { uniform } from '../harness.js';
 import type { CaseContext, OpCase } from '../op-case.js';
-import { attentionRef, type CacheGeometry, kvWriteRef } from '../reference.js';
+import { attentionRef, type CacheGeometry, kvWriteRef, type RowPlacement } from '../reference.js';
 import { TOLERANCE } from '../tolerances.js';
 
-/** Where new tokens go: `batch` sequences of `tokens` tokens at startPos.., in slots slot... */
+/**
+ * Where new tokens go: `batch` sequences of `tokens` tokens at startPos.., in slots slot.., or
+ * with `rows` (per-row cache positions, CacheRows) row b at its own slot and start.
+ */
 export interface Step {
   batch: number;
   tokens: number;
   heads: number;
   startPos: number;
   slot: number;
+  rows?: RowPlacement[];
 }
 
 interface AttentionShape extends Step, CacheGeometry {
@@ -168,10 +172,79 @@ const SHAPES: AttentionShape[] = [
     slots: 2,
     maxSeqLen: 80,
   },
+  // Per-row cache positions (continuous batching): each row in its own slot at its own position.
+  // On WebGPU the keys are split for the longest row; the shorter rows' last splits are empty.
+  {
+    what: 'per-row decode: 3 rows at 530, 7 and 0 in slots 2, 0, 1, GQA 2',
+    batch: 3,
+    tokens: 1,
+    heads: 4,
+    kvHeads: 2,
+    headDim: 32,
+    startPos: 0,
+    slot: 0,
+    rows: [
+      { slot: 2, startPos: 530 },
+      { slot: 0, startPos: 7 },
+      { slot: 1, startPos: 0 },
+    ],
+    slots: 3,
+    maxSeqLen: 600,
+  },
+  {
+    what: 'per-row chunks: 2 rows of 5 at 37 and 0 in slots 1, 3 of 4, GQA 4',
+    batch: 2,
+    tokens: 5,
+    heads: 8,
+    kvHeads: 2,
+    headDim: 16,
+    startPos: 0,
+    slot: 0,
+    rows: [
+      { slot: 1, startPos: 37 },
+      { slot: 3, startPos: 0 },
+    ],
+    slots: 4,
+    maxSeqLen: 64,
+  },
+  {
+    what: 'per-row decode, Dh = 128: 4 rows, one at the last position, odd slot order',
+    batch: 4,
+    tokens: 1,
+    heads: 8,
+    kvHeads: 2,
+    headDim: 128,
+    startPos: 0,
+    slot: 0,
+    rows: [
+      { slot: 3, startPos: 129 },
+      { slot: 1, startPos: 64 },
+      { slot: 0, startPos: 1 },
+      { slot: 2, startPos: 100 },
+    ],
+    slots: 4,
+    maxSeqLen: 130,
+  },
 ];
 
+const where = (c: AttentionShape) =>
+  c.rows
+    ? `rows ${c.rows.map((r) => `(slot ${r.slot}, at ${r.startPos})`).join(' ')}`
+    : `startPos=${c.startPos} slot=${c.slot}`;
+
 const label = (c: AttentionShape) =>
-  `${c.what}: B=${c.batch} T=${c.tokens} H=${c.heads} Hkv=${c.kvHeads} Dh=${c.headDim} startPos=${c.startPos} slot=${c.slot} cache [${c.slots}, ${c.maxSeqLen}, ${c.kvHeads}, ${c.headDim}]`;
+  `${c.what}: B=${c.batch} T=${c.tokens} H=${c.heads} Hkv=${c.kvHeads} Dh=${c.headDim} ${where(c)} cache [${c.slots}, ${c.maxSeqLen}, ${c.kvHeads}, ${c.headDim}]`;
+
+/** Runs `op` at the step's cache positions: one window, or CacheRows made for the call and freed after it. */
+function atStep<T>(caches: Caches, s: Step, op: (at: CachePosition | ReturnType<typeof cacheRows>) => T): T {
+  if (!s.rows) return op({ startPos: s.startPos, slot: s.slot });
+  const rows = cacheRows(caches.kTensor.backend, s.rows);
+  try {
+    return op(rows);
+  } finally {
+    rows.dispose();
+  }
+}
 
 export interface Caches {
   kTensor: Tensor;
@@ -207,11 +280,12 @@ function writeStep(tensor: CaseContext['tensor'], rng: () => number, g: CacheGeo
     kvShape.reduce((a, b) => a * b),
   );
   const vNew = uniform(rng, kNew.length);
-  const at = { startPos: s.startPos, slot: s.slot };
-  kvWrite(caches.kTensor, tensor(kNew, kvShape), at);
-  kvWrite(caches.vTensor, tensor(vNew, kvShape), at);
-  kvWriteRef(caches.k, kNew, g, s.batch, s.tokens, s.startPos, s.slot);
-  kvWriteRef(caches.v, vNew, g, s.batch, s.tokens, s.startPos, s.slot);
+  atStep(caches, s, (at) => {
+    kvWrite(caches.kTensor, tensor(kNew, kvShape), at);
+    kvWrite(caches.vTensor, tensor(vNew, kvShape), at);
+  });
+  kvWriteRef(caches.k, kNew, g, s.batch, s.tokens, s.startPos, s.slot, s.rows);
+  kvWriteRef(caches.v, vNew, g, s.batch, s.tokens, s.startPos, s.slot, s.rows);
 }
 
 /** kvWrite of new keys and values, then attention of new queries: y and its float64 reference. */
@@ -231,8 +305,8 @@ export function attentionStep(
     -2,
     2,
   );
-  const y = attention(tensor(q, shape), caches.kTensor, caches.vTensor, { startPos: s.startPos, slot: s.slot });
-  const expected = attentionRef(q, caches.k, caches.v, g, s.batch, s.tokens, s.heads, s.startPos, s.slot);
+  const y = atStep(caches, s, (at) => attention(tensor(q, shape), caches.kTensor, caches.vTensor, at));
+  const expected = attentionRef(q, caches.k, caches.v, g, s.batch, s.tokens, s.heads, s.startPos, s.slot, s.rows);
   return { y, expected, shape };
 }
 

@@ -90,12 +90,13 @@ const matmulLabel = (c: MatmulShape) => `M=${c.M} N=${c.N} K=${c.K} ${c.dtype}`;
 
 /**
  * x as the backend's kernel multiplies it: the wasm backend's decode (M ≤ MATVEC_MAX_ROWS) with
- * q8_0 weights quantizes x per block of 32 first, as llama.cpp does (the package README says what
- * that costs in accuracy); the reference then takes that x, and the kernel's own arithmetic is held
- * to the f32 tolerance.
+ * q8_0 or 4-6-bit block weights quantizes x per block of 32 first, as llama.cpp does (the package
+ * README says what that costs in accuracy); the reference then takes that x, and the kernel's own
+ * arithmetic is held to the f32 tolerance.
  */
 function activationsAsMultiplied(backend: Backend, x: Float32Array, c: MatmulShape): ArrayLike<number> {
-  const quantized = backend.kind === 'wasm' && c.dtype === 'q8_0' && c.M <= MATVEC_MAX_ROWS;
+  const integerDot = c.dtype !== 'f32' && c.dtype !== 'f16';
+  const quantized = backend.kind === 'wasm' && integerDot && c.M <= MATVEC_MAX_ROWS;
   return quantized ? quantizeActivationsQ8Ref(x, c.M, c.K) : x;
 }
 

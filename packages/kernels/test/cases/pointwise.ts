@@ -1,6 +1,6 @@
 // Cases of rmsNorm, rope (forward and inverse), swiglu and add.
 import { expect } from 'vitest';
-import { add, rmsNorm, rope, ropeTable, swiglu } from '../../src/node.js';
+import { add, cacheRows, rmsNorm, rope, ropeTable, swiglu } from '../../src/node.js';
 import { uniform } from '../harness.js';
 import type { OpCase } from '../op-case.js';
 import { addRef, rescaledFrequencies, rmsNormRef, ropeRef, standardFrequencies, swigluRef } from '../reference.js';
@@ -67,6 +67,12 @@ const ROPE_SHAPES: RopeShape[] = [
   { shape: [3, 1, 5, 32], startPos: 599, positions: 600, theta: 500000, rescaled: true },
 ];
 
+/** Per-row positions (continuous batching): row b's tokens at its own start (the slots do not matter to rope). */
+const ROPE_ROW_SHAPES: { shape: Shape4; starts: number[]; positions: number }[] = [
+  { shape: [3, 2, 4, 32], starts: [100, 0, 57], positions: 128 },
+  { shape: [4, 1, 2, 6], starts: [17, 0, 5, 3], positions: 18 }, // Dh/2 odd; a row at the table's last position
+];
+
 /** The inverse rotation (rope's backward), which is the rotation by the negated angles and undoes the forward one. */
 const ROPE_INVERSE_SHAPES: { shape: Shape4; startPos: number }[] = [
   { shape: [1, 1, 1, 2], startPos: 0 },
@@ -97,6 +103,37 @@ export const ROPE_CASES: OpCase<'rope'>[] = [
               actual: y,
               shape: c.shape,
               expected: ropeRef(x, freqs, c.shape, c.startPos, layout),
+              tolerance: TOLERANCE.rope,
+            },
+          ];
+        },
+      }),
+    ),
+  ),
+  ...LAYOUTS.flatMap((layout) =>
+    ROPE_ROW_SHAPES.map(
+      (c): OpCase<'rope'> => ({
+        label: `per-row, ${layout}: [${c.shape.join(', ')}] starts ${c.starts.join(', ')}`,
+        run: ({ backend, rng, tensor }) => {
+          const x = uniform(
+            rng,
+            c.shape.reduce((a, b) => a * b),
+          );
+          const freqs = standardFrequencies(c.shape[3], 10000);
+          const table = ropeTable(backend, { frequencies: freqs, positions: c.positions });
+          // Slots in reverse order: rope reads only the starts.
+          const rows = cacheRows(
+            backend,
+            c.starts.map((startPos, b) => ({ slot: c.starts.length - 1 - b, startPos })),
+          );
+          const y = rope(tensor(x, c.shape), table, { rows, layout });
+          rows.dispose();
+          return [
+            {
+              output: 'y',
+              actual: y,
+              shape: c.shape,
+              expected: ropeRef(x, freqs, c.shape, c.starts, layout),
               tolerance: TOLERANCE.rope,
             },
           ];

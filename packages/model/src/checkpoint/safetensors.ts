@@ -106,7 +106,7 @@ function addTiedOutput(tensors: SafetensorsCheckpointTensor[], options: Safetens
         'open it with { tieWordEmbeddings: true } so output.weight reads the embedding',
     );
   }
-  tensors.push({ ...embedding, name: 'output.weight', shape: [...embedding.shape] });
+  tensors.push({ ...embedding, name: 'output.weight', shape: [...embedding.shape], sameBytesAs: embedding.name });
 }
 
 function tensorFromEntry(

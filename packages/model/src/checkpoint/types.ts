@@ -28,6 +28,11 @@ export interface CheckpointTensor<D extends TensorDType = CheckpointDType> {
   source: string;
   /** The raw little-endian values, row-major. Throws ModelError naming the file on truncation. */
   read(): Promise<Uint8Array>;
+  /**
+   * The tensor (by name) whose bytes these are: a tied output projection is the embedding. A loader
+   * that stores both alike keeps one copy.
+   */
+  sameBytesAs?: string;
 }
 
 export interface CheckpointReader<D extends TensorDType = CheckpointDType> {

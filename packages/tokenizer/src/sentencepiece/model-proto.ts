@@ -2,8 +2,11 @@ import { TokenizerError } from '../errors.js';
 import { FieldReader, readProtoFields } from './protobuf.js';
 import type { PieceType, SentencePieceEntry, SentencePieceSettings } from './types.js';
 
-/** `ModelProto.SentencePiece.Type` numbers (sentencepiece_model.proto). */
-const PIECE_TYPES: Record<number, PieceType> = {
+/**
+ * `ModelProto.SentencePiece.Type` numbers (sentencepiece_model.proto); GGUF's
+ * `tokenizer.ggml.token_type` numbers its tokens the same way (llama_token_type).
+ */
+const PIECE_TYPES: Readonly<Record<number, PieceType>> = {
   1: 'normal',
   2: 'unknown',
   3: 'control',
@@ -11,6 +14,11 @@ const PIECE_TYPES: Record<number, PieceType> = {
   5: 'unused',
   6: 'byte',
 };
+
+/** The piece type sentencepiece numbers `n` (1 normal … 6 byte), or undefined for another number. */
+export function pieceTypeOfNumber(n: number): PieceType | undefined {
+  return Object.hasOwn(PIECE_TYPES, n) ? PIECE_TYPES[n] : undefined;
+}
 
 /** `TrainerSpec.ModelType` numbers. */
 const MODEL_TYPES: Record<number, string> = { 1: 'unigram', 2: 'bpe', 3: 'word', 4: 'char' };

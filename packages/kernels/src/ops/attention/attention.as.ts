@@ -15,7 +15,8 @@ import { madd } from '../../wasm/kernels/simd.as';
 
 /**
  * q f32 [B, T, H, Dh], caches f32 [S, L, Hkv, Dh] → y f32 [B, T, H, Dh]. Thread tid's scratch:
- * scratch + tid · scratchStride, (H / Hkv) · (startPos + T) f32.
+ * scratch + tid · scratchStride, (H / Hkv) · (startPos + T) f32. `rows` (0 when absent): i32
+ * (slot, startPos) pairs, row b at its own slot and start (startPos is then the largest start).
  */
 export function attention(
   tid: i32,
@@ -35,6 +36,7 @@ export function attention(
   scale: f32,
   scratch: usize,
   scratchStride: i32,
+  rows: usize,
 ): void {
   const group = heads / kvHeads;
   const units = batch * kvHeads * tokens;
@@ -46,8 +48,10 @@ export function attention(
     const rest = u / tokens;
     const g = rest % kvHeads;
     const b = rest / kvHeads;
-    const visible = startPos + t + 1;
-    const kvOffset = <usize>(slot + b) * maxSeqLen * kvRowBytes + <usize>g * headBytes;
+    const rowSlot = rows ? load<i32>(rows + (<usize>b << 3)) : slot + b;
+    const rowStart = rows ? load<i32>(rows + (<usize>b << 3) + 4) : startPos;
+    const visible = rowStart + t + 1;
+    const kvOffset = <usize>rowSlot * maxSeqLen * kvRowBytes + <usize>g * headBytes;
     for (let hh = 0; hh < group; hh++) {
       const h = g * group + hh;
       const at = ((<usize>(b * tokens + t) * heads + h) * headDim) << 2;

@@ -28,16 +28,19 @@ export const COMBINE_PARAMS = uniformParams({ queries: 'u32', splits: 'u32', hea
  * A workgroup per query (b, t, h). Keys are visited in blocks of 256: each thread scores four keys,
  * the block's max and sum update a running (online) softmax, and each thread folds the block's
  * values into its own output dims. Only one block of scores is ever held, so the context length
- * is not bounded by workgroup memory.
+ * is not bounded by workgroup memory. `perRow`: row b's queries sit in slot rows[2b] at positions
+ * rows[2b + 1] + t (the (slot, startPos) pairs of CacheRows), not in slot + b at start_pos + t.
  */
-export function attentionShader(split: boolean): string {
+export function attentionShader(split: boolean, perRow: boolean): string {
+  const out = perRow ? 4 : 3;
   return /* wgsl */ `
 ${ATTENTION_PARAMS.struct}
 @group(0) @binding(0) var<storage, read> q: array<f32>;
 @group(0) @binding(1) var<storage, read> k_cache: array<f32>;
 @group(0) @binding(2) var<storage, read> v_cache: array<f32>;
-@group(0) @binding(3) var<storage, read_write> ${split ? 'partials' : 'y'}: array<f32>;
-@group(0) @binding(4) var<uniform> params: Params;
+${perRow ? '@group(0) @binding(3) var<storage, read> rows: array<u32>;' : ''}
+@group(0) @binding(${out}) var<storage, read_write> ${split ? 'partials' : 'y'}: array<f32>;
+@group(0) @binding(${out + 1}) var<uniform> params: Params;
 
 var<workgroup> query: array<f32, ${MAX_HEAD_DIM}>;
 var<workgroup> scores: array<f32, ${BLOCK}>;
@@ -53,14 +56,16 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let t = (query_index / params.heads) % params.tokens;
   let b = query_index / (params.heads * params.tokens);
   let kv_row = params.kv_heads * params.head_dim;
-  let kv_base = (params.slot + b) * params.max_seq_len * kv_row + (h / (params.heads / params.kv_heads)) * params.head_dim;
+  let row_slot = ${perRow ? 'rows[2u * b]' : 'params.slot + b'};
+  let row_start = ${perRow ? 'rows[2u * b + 1u]' : 'params.start_pos'};
+  let kv_base = row_slot * params.max_seq_len * kv_row + (h / (params.heads / params.kv_heads)) * params.head_dim;
   let q_base = query_index * params.head_dim;
   for (var d = lid; d < params.head_dim; d += ${WORKGROUP}u) { query[d] = q[q_base + d]; }
   workgroupBarrier();
 
   // This workgroup's keys: split_keys of them from split * split_keys, within the causal limit.
   let first_key = split * params.split_keys;
-  let visible = min(params.start_pos + t + 1u, first_key + params.split_keys);
+  let visible = min(row_start + t + 1u, first_key + params.split_keys);
   var running_max = bitcast<f32>(0xff7fffffu);
   var running_sum = 0.0;
   var acc = array<f32, ${MAX_HEAD_DIM / WORKGROUP}>();

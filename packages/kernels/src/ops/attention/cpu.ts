@@ -1,3 +1,4 @@
+import { rowPlacement } from '../../cpu/cache-rows.js';
 import { gemm, into, rowMajor, transposed } from '../../cpu/gemm.js';
 import type { CpuKernel } from '../../cpu/kernel.js';
 import { f32 } from '../../cpu/views.js';
@@ -12,19 +13,22 @@ const QUERY_BLOCK = 64;
  * gemm (S = Q·Kᵀ, then Y = P·V, the keys a query may not see given probability 0): its register
  * blocking beats a dot product per (query, key) pair even counting the masked entries.
  */
-export const attention: CpuKernel<'attention'> = ({ q, kCache, vCache }, { y }, p) => {
+export const attention: CpuKernel<'attention'> = ({ q, kCache, vCache, rows }, { y }, p) => {
+  const placement = rowPlacement(rows, p);
   const qs = f32(q);
   const ks = f32(kCache);
   const vs = f32(vCache);
   const ys = f32(y);
-  const { headDim, heads, kvHeads, tokens, startPos, maxSeqLen, scale } = p;
+  const { headDim, heads, kvHeads, tokens, maxSeqLen, scale } = p;
   const group = heads / kvHeads;
   const qRow = heads * headDim; // stride between positions of one head in q and y
   const kvRow = kvHeads * headDim; // ... in the caches
-  const scores = new Float32Array(Math.min(tokens, QUERY_BLOCK) * (startPos + tokens));
+  // p.startPos is the largest row's start: the scratch fits every row.
+  const scores = new Float32Array(Math.min(tokens, QUERY_BLOCK) * (p.startPos + tokens));
   for (let b = 0; b < p.batch; b++) {
+    const { slot, startPos } = placement(b);
     for (let h = 0; h < heads; h++) {
-      const kvBase = (p.slot + b) * maxSeqLen * kvRow + ((h / group) | 0) * headDim; // position 0
+      const kvBase = slot * maxSeqLen * kvRow + ((h / group) | 0) * headDim; // position 0
       for (let first = 0; first < tokens; first += QUERY_BLOCK) {
         const count = Math.min(QUERY_BLOCK, tokens - first);
         const visible = startPos + first + count; // the positions the block's last query sees

@@ -1,16 +1,19 @@
 import { KernelError } from '../../errors.js';
 import type { Tensor } from '../../tensor.js';
-import { expectCacheWindow, expectEqual, expectSameBackend, expectTensor } from '../check.js';
-import type { CachePosition } from '../kvWrite/op.js';
+import { expectEqual, expectSameBackend, expectTensor } from '../check.js';
+import { CacheRows } from '../kvWrite/cache-rows.js';
+import { type CachePosition, rowsOrWindow } from '../kvWrite/op.js';
 
 type Shape4 = [number, number, number, number];
 
 /**
  * Causal grouped-query attention of q [B, T, H, Dh] over the cached keys and values (which must
- * already hold the new tokens: call kvWrite first). Returns [B, T, H, Dh].
+ * already hold the new tokens: call kvWrite first), at one window of positions and slots or, given
+ * CacheRows, each row at its own. Returns [B, T, H, Dh].
  */
-export function attention(q: Tensor, kCache: Tensor, vCache: Tensor, at: CachePosition): Tensor {
-  const backend = expectSameBackend('attention', [q, kCache, vCache]);
+export function attention(q: Tensor, kCache: Tensor, vCache: Tensor, at: CachePosition | CacheRows): Tensor {
+  const rows = at instanceof CacheRows ? at : undefined;
+  const backend = expectSameBackend('attention', rows ? [q, kCache, vCache, rows.tensor] : [q, kCache, vCache]);
   const [batch, tokens, heads, headDim] = expectTensor('attention', 'q', q, ['B', 'T', 'H', 'Dh'], ['f32']) as Shape4;
   const [slots, maxSeqLen, kvHeads, kDim] = expectTensor(
     'attention',
@@ -29,12 +32,11 @@ export function attention(q: Tensor, kCache: Tensor, vCache: Tensor, at: CachePo
   if (heads % kvHeads !== 0) {
     throw new KernelError(`attention: query heads (${heads}) must be a multiple of kv heads (${kvHeads})`);
   }
-  const slot = at.slot ?? 0;
-  expectCacheWindow('attention', at.startPos, tokens, maxSeqLen, slot, batch, slots);
+  const position = rowsOrWindow('attention', at, batch, tokens, maxSeqLen, slots);
   const y = backend.allocate('f32', q.shape);
   backend.dispatch(
     'attention',
-    { q, kCache, vCache },
+    rows ? { q, kCache, vCache, rows: rows.tensor } : { q, kCache, vCache },
     { y },
     {
       batch,
@@ -42,8 +44,7 @@ export function attention(q: Tensor, kCache: Tensor, vCache: Tensor, at: CachePo
       heads,
       kvHeads,
       headDim,
-      startPos: at.startPos,
-      slot,
+      ...position,
       maxSeqLen,
       scale: 1 / Math.sqrt(headDim),
     },

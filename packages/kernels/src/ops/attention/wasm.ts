@@ -6,7 +6,7 @@ function attentionScratchBytes(heads: number, kvHeads: number, startPos: number,
 }
 
 /** Units of one kv head's query group at one position, round-robin across threads. */
-export const attention: WasmKernel<'attention'> = (ctx, { q, kCache, vCache }, { y }, p) => {
+export const attention: WasmKernel<'attention'> = (ctx, { q, kCache, vCache, rows }, { y }, p) => {
   const [scratch, stride] = ctx.threadScratch(attentionScratchBytes(p.heads, p.kvHeads, p.startPos, p.tokens));
   ctx.run(
     'attention',
@@ -26,6 +26,7 @@ export const attention: WasmKernel<'attention'> = (ctx, { q, kCache, vCache }, {
       p.scale,
       scratch,
       stride,
+      rows ? ctx.ptr(rows) : 0,
     ],
     p.batch * p.tokens * p.heads * (p.startPos + p.tokens) * p.headDim,
   );

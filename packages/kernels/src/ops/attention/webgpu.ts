@@ -8,20 +8,27 @@ const SPLIT_KEYS = 2 * BLOCK;
 const SPLIT_BELOW_QUERIES = 512;
 const MAX_SPLITS = 64;
 
-const ATTENTION = attentionShader(false);
-const ATTENTION_SPLIT = attentionShader(true);
+/** The shaders by [split][perRow]. */
+const SHADERS = [false, true].map((split) => [false, true].map((perRow) => attentionShader(split, perRow)));
 
-export const attention: WebGPUKernel<'attention'> = ({ q, kCache, vCache }, { y }, p, context) => {
+export const attention: WebGPUKernel<'attention'> = ({ q, kCache, vCache, rows }, { y }, p, context) => {
   if (p.headDim > MAX_HEAD_DIM) {
     throw new KernelError(`attention: head_dim ${p.headDim} exceeds the WebGPU kernel's maximum of ${MAX_HEAD_DIM}`);
   }
   const queries = p.batch * p.tokens * p.heads;
   // Decode has one query per head: a workgroup each would leave most of a GPU idle over a long
-  // cache, so the keys are split over several workgroups (flash-decoding) and merged after.
+  // cache, so the keys are split over several workgroups (flash-decoding) and merged after. With
+  // rows, startPos is the largest row's: shorter rows leave their last splits empty (they add nothing).
   const keys = p.startPos + p.tokens;
   const splits = queries < SPLIT_BELOW_QUERIES ? Math.min(MAX_SPLITS, Math.ceil(keys / SPLIT_KEYS)) : 1;
   const splitKeys = splits === 1 ? keys : Math.ceil(keys / splits / BLOCK) * BLOCK;
-  const inputs = [binding(q, 'attention'), binding(kCache, 'attention'), binding(vCache, 'attention')];
+  const inputs = [
+    binding(q, 'attention'),
+    binding(kCache, 'attention'),
+    binding(vCache, 'attention'),
+    ...(rows ? [binding(rows, 'attention')] : []),
+  ];
+  const [single, split] = [0, 1].map((s) => (SHADERS[s] as string[])[rows ? 1 : 0] as string);
   const uniforms = ATTENTION_PARAMS.values({
     tokens: p.tokens,
     heads: p.heads,
@@ -37,11 +44,11 @@ export const attention: WebGPUKernel<'attention'> = ({ q, kCache, vCache }, { y 
   });
   const out = binding(y, 'attention');
   if (splits === 1) {
-    return [{ shader: ATTENTION, bindings: [...inputs, out], uniforms, workgroups: grid(queries, context) }];
+    return [{ shader: single as string, bindings: [...inputs, out], uniforms, workgroups: grid(queries, context) }];
   }
   const partials = context.scratch(queries * splits * (p.headDim + 2) * 4);
   return [
-    { shader: ATTENTION_SPLIT, bindings: [...inputs, partials], uniforms, workgroups: grid(queries * splits, context) },
+    { shader: split as string, bindings: [...inputs, partials], uniforms, workgroups: grid(queries * splits, context) },
     {
       shader: COMBINE,
       bindings: [partials, out],

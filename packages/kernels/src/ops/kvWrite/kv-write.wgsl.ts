@@ -10,12 +10,17 @@ export const KV_WRITE_PARAMS = uniformParams({
   size: 'u32',
 });
 
-/** A thread per element of the new values. */
-export const KV_WRITE = /* wgsl */ `
+/**
+ * A thread per element of the new values. `perRow`: row b goes to slot rows[2b] at positions
+ * rows[2b + 1].. (the (slot, startPos) pairs of CacheRows), not to slot + b at start_pos...
+ */
+export function kvWriteShader(perRow: boolean): string {
+  return /* wgsl */ `
 ${KV_WRITE_PARAMS.struct}
 @group(0) @binding(0) var<storage, read> values: array<f32>;
-@group(0) @binding(1) var<storage, read_write> cache: array<f32>;
-@group(0) @binding(2) var<uniform> params: Params;
+${perRow ? '@group(0) @binding(1) var<storage, read> rows: array<u32>;' : ''}
+@group(0) @binding(${perRow ? 2 : 1}) var<storage, read_write> cache: array<f32>;
+@group(0) @binding(${perRow ? 3 : 2}) var<uniform> params: Params;
 
 @compute @workgroup_size(${WORKGROUP})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -25,5 +30,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let bt = i / params.row;
   let t = bt % params.tokens;
   let b = bt / params.tokens;
-  cache[((params.slot + b) * params.max_seq_len + params.start_pos + t) * params.row + e] = values[i];
+  let slot = ${perRow ? 'rows[2u * b]' : 'params.slot + b'};
+  let start = ${perRow ? 'rows[2u * b + 1u]' : 'params.start_pos'};
+  cache[(slot * params.max_seq_len + start + t) * params.row + e] = values[i];
 }`;
+}

@@ -1,13 +1,16 @@
 import { binding, grid, type WebGPUKernel, WORKGROUP } from '../../webgpu/kernel.js';
-import { KV_WRITE, KV_WRITE_PARAMS } from './kv-write.wgsl.js';
+import { KV_WRITE_PARAMS, kvWriteShader } from './kv-write.wgsl.js';
 
-export const kvWrite: WebGPUKernel<'kvWrite'> = ({ values }, { cache }, p, context) => {
+const KV_WRITE = kvWriteShader(false);
+const KV_WRITE_PER_ROW = kvWriteShader(true);
+
+export const kvWrite: WebGPUKernel<'kvWrite'> = ({ values, rows }, { cache }, p, context) => {
   const row = p.kvHeads * p.headDim;
   const size = p.batch * p.tokens * row;
   return [
     {
-      shader: KV_WRITE,
-      bindings: [binding(values, 'kvWrite'), binding(cache, 'kvWrite')],
+      shader: rows ? KV_WRITE_PER_ROW : KV_WRITE,
+      bindings: [binding(values, 'kvWrite'), ...(rows ? [binding(rows, 'kvWrite')] : []), binding(cache, 'kvWrite')],
       uniforms: KV_WRITE_PARAMS.values({
         tokens: p.tokens,
         row,

@@ -1,9 +1,10 @@
 /**
  * The matmul family on the wasm backend. Up to MATVEC_MAX_ROWS rows of x (decode): the
- * matrix-vector kernels of src/wasm/kernels/matvec.as.ts, which stream the weight once (q8_0
- * against x quantized to int8 per block of 32, as llama.cpp does); more rows (prefill): the packed,
- * register-blocked gemm of src/wasm/kernels/gemm.as.ts, dequantising f16/q8_0 weights exactly while
- * packing. The gated form's own kernels are in matmul-swiglu.as.ts.
+ * matrix-vector kernels of src/wasm/kernels/matvec.as.ts and blocks.as.ts, which stream the weight
+ * once (q8_0 and the 4-6-bit formats against x quantized to int8 per block of 32, as llama.cpp
+ * does); more rows (prefill): the packed, register-blocked gemm of src/wasm/kernels/gemm.as.ts,
+ * dequantising f16 and block weights exactly while packing. The gated form's own kernels are in
+ * matmul-swiglu.as.ts.
  */
 import { byteSize, type WeightDType } from '../../dtype.js';
 import type { Tensor } from '../../tensor.js';
@@ -30,15 +31,15 @@ function matvecParts(ctx: WasmOpContext, weightBytes: number): number {
   return perThread * ctx.threads;
 }
 
-/** The x the matrix-vector kernels read for these weights: x itself, or (q8_0) x quantized into scratch. */
+/** The x the matrix-vector kernels read for these weights: x itself (f32, f16), or x quantized into scratch. */
 function matvecInput(ctx: WasmOpContext, x: Tensor, w: Tensor, M: number, K: number): number {
-  if (w.dtype !== 'q8_0') return ctx.ptr(x);
+  if (w.dtype === 'f32' || w.dtype === 'f16') return ctx.ptr(x);
   const xq = ctx.scratch(q8ActivationBytes(M, K));
   ctx.runSingle('quantizeQ8Activations', [ctx.ptr(x), xq, M, K]);
   return xq;
 }
 
-/** q8_0 decode runs against int8 activations; the 4-6-bit block formats are dequantised exactly (kernels/blocks.as.ts). */
+/** Decode with q8_0 and the 4-6-bit block formats runs against int8 activations (matvec.as.ts, blocks.as.ts). */
 export const matmul: WasmKernel<'matmul'> = (ctx, { x, w }, { y }, { M, N, K, weightDType }) => {
   const [data, scales] = weightPointers(ctx, w);
   if (M <= MATVEC_MAX_ROWS) {
@@ -46,7 +47,7 @@ export const matmul: WasmKernel<'matmul'> = (ctx, { x, w }, { y }, { M, N, K, we
     const parts = matvecParts(ctx, byteSize(w.dtype, w.size));
     if (isFourToSixBit(weightDType)) {
       const args = [input, data, scales, ctx.ptr(y), M, N, K, WEIGHT_DTYPE_CODE[weightDType]];
-      ctx.run('matvecBlocks', args, N * K, parts);
+      ctx.run('matvecBlocksQ8', args, N * K, parts);
     } else if (weightDType === 'f32') ctx.run('matvecF32', [input, data, ctx.ptr(y), M, N, K], N * K, parts);
     else if (weightDType === 'f16') ctx.run('matvecF16', [input, data, ctx.ptr(y), M, N, K], N * K, parts);
     else ctx.run('matvecQ8_0', [input, data, scales, ctx.ptr(y), M, N, K], N * K, parts);
@@ -68,12 +69,13 @@ export const matmulSwiglu: WasmKernel<'matmulSwiglu'> = (ctx, { x, w1, w3 }, { y
   const kind = WEIGHT_DTYPE_CODE[weightDType];
   const weights = [...weightPointers(ctx, w1), ...weightPointers(ctx, w3)];
   if (M <= MATVEC_MAX_ROWS && isFourToSixBit(weightDType)) {
-    // No fused kernel for the block formats yet: the two products, then silu(gate)·up.
+    // No fused kernel for the block formats yet: x quantized once, the two products, then silu(gate)·up.
+    const input = matvecInput(ctx, x, w1, M, K);
     const gate = ctx.scratch(M * N * 4);
     const up = ctx.scratch(M * N * 4);
     const parts = matvecParts(ctx, byteSize(w1.dtype, w1.size));
-    ctx.run('matvecBlocks', [ctx.ptr(x), ...weightPointers(ctx, w1), gate, M, N, K, kind], N * K, parts);
-    ctx.run('matvecBlocks', [ctx.ptr(x), ...weightPointers(ctx, w3), up, M, N, K, kind], N * K, parts);
+    ctx.run('matvecBlocksQ8', [input, ...weightPointers(ctx, w1), gate, M, N, K, kind], N * K, parts);
+    ctx.run('matvecBlocksQ8', [input, ...weightPointers(ctx, w3), up, M, N, K, kind], N * K, parts);
     ctx.run('swiglu', [gate, up, ctx.ptr(y), M * N], M * N * 4);
     return;
   }

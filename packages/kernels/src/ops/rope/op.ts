@@ -3,6 +3,7 @@ import { fromArray } from '../../create.js';
 import { KernelError } from '../../errors.js';
 import type { Tensor } from '../../tensor.js';
 import { expectEqual, expectInteger, expectSameBackend, expectTensor } from '../check.js';
+import type { CacheRows } from '../kvWrite/cache-rows.js';
 
 export interface RopeTableOptions {
   /**
@@ -38,17 +39,21 @@ export function ropeTable(backend: Backend, options: RopeTableOptions): Tensor {
   return fromArray(backend, table, [positions, half, 2]);
 }
 
-export interface RopeOptions {
-  startPos: number;
+interface RopeLayout {
   /** 'interleaved' for Meta checkpoints, 'half' for Hugging Face's permuted q/k rows. */
   layout: 'interleaved' | 'half';
   /** Rotate by the negative angle: rope's transpose, i.e. its backward (dX = rope(dY, { inverse: true })). */
   inverse?: boolean;
 }
 
-/** Rotates x [B, T, H, Dh] (queries or keys) at positions startPos..startPos+T-1. */
+/** Every row at positions startPos.., or row b at rows.rows[b].startPos.. (continuous batching). */
+export type RopeOptions = RopeLayout &
+  ({ startPos: number; rows?: undefined } | { rows: CacheRows; startPos?: undefined });
+
+/** Rotates x [B, T, H, Dh] (queries or keys) at positions startPos..startPos+T-1 (or each row's own). */
 export function rope(x: Tensor, table: Tensor, options: RopeOptions): Tensor {
-  const backend = expectSameBackend('rope', [x, table]);
+  const rows = options.rows;
+  const backend = expectSameBackend('rope', rows ? [x, table, rows.tensor] : [x, table]);
   const [batch, tokens, heads, headDim] = expectTensor('rope', 'x', x, ['B', 'T', 'H', 'Dh'], ['f32']) as [
     number,
     number,
@@ -62,21 +67,22 @@ export function rope(x: Tensor, table: Tensor, options: RopeOptions): Tensor {
   ];
   expectEqual('rope', 'table.shape[1] (Dh/2)', half, headDim / 2);
   expectEqual('rope', 'table.shape[2]', two, 2);
-  expectInteger('rope', 'startPos', options.startPos, 0, positions - tokens);
+  if (rows) rows.check('rope', batch, tokens, positions);
+  else expectInteger('rope', 'startPos', options.startPos as number, 0, positions - tokens);
   if (options.layout !== 'interleaved' && options.layout !== 'half') {
     throw new KernelError(`rope: layout must be 'interleaved' or 'half', got ${String(options.layout)}`);
   }
   const y = backend.allocate('f32', x.shape);
   backend.dispatch(
     'rope',
-    { x, table },
+    rows ? { x, table, rows: rows.tensor } : { x, table },
     { y },
     {
       batch,
       tokens,
       heads,
       headDim,
-      startPos: options.startPos,
+      startPos: rows ? rows.maxStartPos : (options.startPos as number),
       layout: options.layout,
       inverse: options.inverse ?? false,
     },

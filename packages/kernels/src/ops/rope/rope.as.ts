@@ -3,6 +3,7 @@ import { at4, partStart } from '../../wasm/kernels/common.as';
 /**
  * Rotary embedding from the (cos, sin) table, per head vector (the B·T·H vectors split across
  * threads). Pairs (2j, 2j+1) when `interleaved`, else (j, j + Dh/2); `inverse` negates sin.
+ * `rows` (0 when absent): i32 (slot, startPos) pairs, row b's tokens at its own startPos.
  */
 export function rope(
   tid: i32,
@@ -17,6 +18,7 @@ export function rope(
   startPos: i32,
   interleaved: i32,
   inverse: i32,
+  rows: usize,
 ): void {
   const vectors = batch * tokens * heads;
   const first = partStart(tid, nthreads, vectors, 1);
@@ -25,7 +27,8 @@ export function rope(
   const sign: f32 = inverse ? -1 : 1;
   for (let vec = first; vec < last; vec++) {
     const t = (vec / heads) % tokens;
-    const angles = at4(table, (startPos + t) * half * 2);
+    const start = rows ? load<i32>(rows + ((<usize>(vec / (heads * tokens)) << 3) + 4)) : startPos;
+    const angles = at4(table, (start + t) * half * 2);
     const base = vec * headDim;
     for (let j = 0; j < half; j++) {
       const i0 = base + (interleaved ? 2 * j : j);

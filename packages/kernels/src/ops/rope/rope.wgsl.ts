@@ -11,13 +11,18 @@ export const ROPE_PARAMS = uniformParams({
   sin_sign: 'f32',
 });
 
-/** One thread per rotated pair; cos/sin come from the float64-built table. */
-export const ROPE = /* wgsl */ `
+/**
+ * One thread per rotated pair; cos/sin come from the float64-built table. `perRow`: row b's
+ * tokens start at rows[2b + 1] (the (slot, startPos) pairs of CacheRows), not at start_pos.
+ */
+export function ropeShader(perRow: boolean): string {
+  return /* wgsl */ `
 ${ROPE_PARAMS.struct}
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read> table: array<f32>;
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;
-@group(0) @binding(3) var<uniform> params: Params;
+${perRow ? '@group(0) @binding(2) var<storage, read> rows: array<u32>;' : ''}
+@group(0) @binding(${perRow ? 3 : 2}) var<storage, read_write> y: array<f32>;
+@group(0) @binding(${perRow ? 4 : 3}) var<uniform> params: Params;
 
 @compute @workgroup_size(${WORKGROUP})
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -30,7 +35,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   let base = head * params.head_dim;
   let i0 = base + select(j, 2u * j, params.interleaved == 1u);
   let i1 = base + select(j + half_dim, 2u * j + 1u, params.interleaved == 1u);
-  let angle = ((params.start_pos + t) * half_dim + j) * 2u;
+  let start = ${perRow ? 'rows[2u * (head / (params.heads * params.tokens)) + 1u]' : 'params.start_pos'};
+  let angle = ((start + t) * half_dim + j) * 2u;
   let c = table[angle];
   let s = table[angle + 1u] * params.sin_sign;   // -1: the inverse rotation (rope's backward)
   let x0 = x[i0];
@@ -38,3 +44,4 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(num_workgroups) nwg: vec3u, 
   y[i0] = x0 * c - x1 * s;
   y[i1] = x0 * s + x1 * c;
 }`;
+}

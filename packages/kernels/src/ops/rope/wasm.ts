@@ -1,6 +1,6 @@
 import type { WasmKernel } from '../../wasm/kernel.js';
 
-export const rope: WasmKernel<'rope'> = (ctx, { x, table }, { y }, p) =>
+export const rope: WasmKernel<'rope'> = (ctx, { x, table, rows }, { y }, p) =>
   ctx.run(
     'rope',
     [
@@ -14,6 +14,7 @@ export const rope: WasmKernel<'rope'> = (ctx, { x, table }, { y }, p) =>
       p.startPos,
       p.layout === 'interleaved' ? 1 : 0,
       p.inverse ? 1 : 0,
+      rows ? ctx.ptr(rows) : 0,
     ],
     p.batch * p.tokens * p.heads * p.headDim * 2,
   );

@@ -1,12 +1,20 @@
 import { binding, grid, type WebGPUKernel, WORKGROUP } from '../../webgpu/kernel.js';
-import { ROPE, ROPE_PARAMS } from './rope.wgsl.js';
+import { ROPE_PARAMS, ropeShader } from './rope.wgsl.js';
 
-export const rope: WebGPUKernel<'rope'> = ({ x, table }, { y }, p, context) => {
+const ROPE = ropeShader(false);
+const ROPE_PER_ROW = ropeShader(true);
+
+export const rope: WebGPUKernel<'rope'> = ({ x, table, rows }, { y }, p, context) => {
   const pairs = (p.batch * p.tokens * p.heads * p.headDim) / 2;
   return [
     {
-      shader: ROPE,
-      bindings: [binding(x, 'rope'), binding(table, 'rope'), binding(y, 'rope')],
+      shader: rows ? ROPE_PER_ROW : ROPE,
+      bindings: [
+        binding(x, 'rope'),
+        binding(table, 'rope'),
+        ...(rows ? [binding(rows, 'rope')] : []),
+        binding(y, 'rope'),
+      ],
       uniforms: ROPE_PARAMS.values({
         tokens: p.tokens,
         heads: p.heads,

@@ -12,7 +12,8 @@
  * d at s + 80·blocks.
  */
 import { f16ToF32 } from './common.as';
-import { madd } from './simd.as';
+import { halfBlockDotI8 } from './matvec.as';
+import { madd, sumLanes } from './simd.as';
 
 /** Weight kinds of the block formats (0-2 are f32, f16, q8_0; 3 is matvecSwiglu's int8 q8_0). */
 export const W_Q4_0: i32 = 4;
@@ -108,31 +109,6 @@ export const W_Q6_K: i32 = 8;
   return -(f16ToF32(<u32>load<u16>(dm, 2)) * scaleMinK4(scales, <i32>(u & 7), 1));
 }
 
-/** Σ x[i] · q[i] over 16 elements: q signed bytes, x 16 f32 at x (lane-wise partial sums). */
-// @ts-ignore: decorator
-@inline function dot16(q: v128, x: usize): v128 {
-  const lo = i16x8.extend_low_i8x16_s(q);
-  const hi = i16x8.extend_high_i8x16_s(q);
-  const s = madd(v128.load(x, 16), f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(lo)), f32x4.mul(v128.load(x), f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(lo))));
-  const t = madd(v128.load(x, 48), f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(hi)), f32x4.mul(v128.load(x, 32), f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(hi))));
-  return f32x4.add(s, t);
-}
-
-/** Σ x · value over unit u (32 f32 of x at x), as lane-wise partial sums. */
-// @ts-ignore: decorator
-@inline export function unitDot(kind: i32, w: usize, s: usize, u: usize, x: usize): v128 {
-  let acc = f32x4.mul(dot16(unitQuants(kind, w, s, u, 0), x), f32x4.splat(unitScale(kind, w, s, u, 0)));
-  acc = madd(dot16(unitQuants(kind, w, s, u, 1), x + 64), f32x4.splat(unitScale(kind, w, s, u, 1)), acc);
-  if (kind == W_Q4_1 || kind == W_Q4_K || kind == W_Q5_K) {
-    const sx = f32x4.add(
-      f32x4.add(f32x4.add(v128.load(x), v128.load(x, 16)), f32x4.add(v128.load(x, 32), v128.load(x, 48))),
-      f32x4.add(f32x4.add(v128.load(x, 64), v128.load(x, 80)), f32x4.add(v128.load(x, 96), v128.load(x, 112))),
-    );
-    acc = madd(sx, f32x4.splat(unitOffset(kind, w, s, u)), acc);
-  }
-  return acc;
-}
-
 /**
  * The 32 values of unit u as f32 to dst (dst + 4i, or with `stride` bytes between consecutive
  * values for the gemm's micro-panels): a·q + b with one rounding (a·q is exact), as the float64
@@ -188,85 +164,119 @@ export function packBlocks(kind: i32, w: usize, s: usize, K: i32, jc: i32, nc: i
 }
 
 /**
- * y[m, n] = Σ_k x[m, k] · w[n, k] for a block-format weight (exact values a·q + b, summed per unit
- * as a·Σxq + b·Σx). x f32 [M, K], y f32 [M, N]; threads split the rows.
+ * y[m, n] = Σ_k x[m, k] · w[n, k] for a block-format weight against x quantized to int8 per block
+ * of 32 (quantizeQ8Activations, as for q8_0; llama.cpp also runs its 4-6-bit formats against int8
+ * activations). Per unit of 32 values a·q + b: d_x · a · Σ xq·q (an exact integer sum per half; q6_k
+ * has a scale a per half) plus b · d_x · Σ xq. xq as quantizeQ8Activations wrote it; y f32 [M, N];
+ * threads split the rows.
  */
-export function matvecBlocks(tid: i32, nthreads: i32, x: usize, w: usize, s: usize, y: usize, M: i32, N: i32, K: i32, kind: i32): void {
+export function matvecBlocksQ8(tid: i32, nthreads: i32, xq: usize, w: usize, s: usize, y: usize, M: i32, N: i32, K: i32, kind: i32): void {
   const first = <i32>((<i64>N * tid) / nthreads);
   const end = <i32>((<i64>N * (tid + 1)) / nthreads);
   // One instance of the loop per format (the kind a constant in each), so the decoding's branches on it fold away.
-  if (kind == W_Q4_0) matvecBlocksRows(x, w, s, y, M, N, K, W_Q4_0, first, end);
-  else if (kind == W_Q4_1) matvecBlocksRows(x, w, s, y, M, N, K, W_Q4_1, first, end);
-  else if (kind == W_Q4_K) matvecBlocksRows(x, w, s, y, M, N, K, W_Q4_K, first, end);
-  else if (kind == W_Q5_K) matvecBlocksRows(x, w, s, y, M, N, K, W_Q5_K, first, end);
-  else matvecBlocksRows(x, w, s, y, M, N, K, W_Q6_K, first, end);
+  if (kind == W_Q4_0) matvecBlocksQ8Rows(xq, w, s, y, M, N, K, W_Q4_0, first, end);
+  else if (kind == W_Q4_1) matvecBlocksQ8Rows(xq, w, s, y, M, N, K, W_Q4_1, first, end);
+  else if (kind == W_Q4_K) matvecBlocksQ8Rows(xq, w, s, y, M, N, K, W_Q4_K, first, end);
+  else if (kind == W_Q5_K) matvecBlocksQ8Rows(xq, w, s, y, M, N, K, W_Q5_K, first, end);
+  else matvecBlocksQ8Rows(xq, w, s, y, M, N, K, W_Q6_K, first, end);
 }
 
-/** Rows first..end of matvecBlocks. */
+/** Rows first..end of matvecBlocksQ8. */
 // @ts-ignore: decorator
-@inline function matvecBlocksRows(x: usize, w: usize, s: usize, y: usize, M: i32, N: i32, K: i32, kind: i32, first: i32, end: i32): void {
+@inline function matvecBlocksQ8Rows(xq: usize, w: usize, s: usize, y: usize, M: i32, N: i32, K: i32, kind: i32, first: i32, end: i32): void {
   const units = K >> 5;
+  const scales = xq + ((<usize>M * K) << 1); // x's d per block [M, units], then d · Σq [M, units]
+  const sums = scales + ((<usize>M * units) << 2);
   for (let n = first; n < end; n++) {
     const u0 = <usize>n * units;
     for (let m = 0; m < M; m++) {
-      const xm = x + ((<usize>m * K) << 2);
-      let a0 = f32x4.splat(0);
-      let a1 = f32x4.splat(0);
+      const xm = xq + ((<usize>m * K) << 1);
+      const dx = scales + ((<usize>m * units) << 2);
+      const sx = sums + ((<usize>m * units) << 2);
+      let acc = f32x4.splat(0);
+      let offset: f32 = 0;
       if (kind == W_Q4_0 || kind == W_Q4_1) {
-        let u = 0;
-        for (; u + 2 <= units; u += 2) {
-          a0 = f32x4.add(a0, unitDot(kind, w, s, u0 + u, xm + (<usize>u << 7)));
-          a1 = f32x4.add(a1, unitDot(kind, w, s, u0 + u + 1, xm + (<usize>u << 7) + 128));
+        for (let u = 0; u < units; u++) {
+          // Both halves from one load: byte j holds element j (low nibble) and j + 16 (high).
+          const packed = v128.load(w + ((u0 + u) << 4));
+          let q0 = v128.and(packed, i8x16.splat(0x0f));
+          let q1 = i8x16.shr_u(packed, 4);
+          if (kind == W_Q4_0) {
+            q0 = i8x16.sub(q0, i8x16.splat(8));
+            q1 = i8x16.sub(q1, i8x16.splat(8));
+          }
+          const xb = xm + (<usize>u << 6);
+          const sum = i32x4.add(halfBlockDotI8(xb, 0, q0), halfBlockDotI8(xb, 1, q1));
+          const d = load<f32>(dx + (<usize>u << 2));
+          acc = madd(f32x4.convert_i32x4_s(sum), f32x4.splat(unitScale(kind, w, s, u0 + u, 0) * d), acc);
+          if (kind == W_Q4_1) offset += unitOffset(kind, w, s, u0 + u) * load<f32>(sx + (<usize>u << 2));
         }
-        if (u < units) a0 = f32x4.add(a0, unitDot(kind, w, s, u0 + u, xm + (<usize>u << 7)));
+      } else if (kind == W_Q6_K) {
+        // Per block of 256: d; per 16 values an int8 scale; decoded a half block (128 values, 4
+        // units) at a time so every shift is a constant (see q6kQuants).
+        const planes = blockCount(kind, w, s);
+        for (let blk: usize = 0; blk < <usize>(units >> 3); blk++) {
+          const g = (u0 >> 3) + blk;
+          const d = f16ToF32(<u32>load<u16>(s + planes * 80 + (g << 1)));
+          const scaleBytes = s + planes * 64 + (g << 4);
+          for (let half: usize = 0; half < 2; half++) {
+            const ql = w + (g << 7) + (half << 6);
+            const qh = s + (g << 6) + (half << 5);
+            const ql0 = v128.load(ql), ql1 = v128.load(ql, 16), ql2 = v128.load(ql, 32), ql3 = v128.load(ql, 48);
+            const qh0 = v128.load(qh), qh1 = v128.load(qh, 16);
+            const u = (blk << 3) + (half << 2);
+            const sc = scaleBytes + (half << 3);
+            acc = q6kUnit(acc, xm, dx, u, sc, d, q6kQuants(ql0, qh0, 0, 0), q6kQuants(ql1, qh1, 0, 0));
+            acc = q6kUnit(acc, xm, dx, u + 1, sc + 2, d, q6kQuants(ql2, qh0, 0, 2), q6kQuants(ql3, qh1, 0, 2));
+            acc = q6kUnit(acc, xm, dx, u + 2, sc + 4, d, q6kQuants(ql0, qh0, 1, 4), q6kQuants(ql1, qh1, 1, 4));
+            acc = q6kUnit(acc, xm, dx, u + 3, sc + 6, d, q6kQuants(ql2, qh0, 1, 6), q6kQuants(ql3, qh1, 1, 6));
+          }
+        }
       } else {
-        // The k-quants a block (8 units) at a time: its d, dmin and scale bytes decoded once.
-        for (let u = 0; u < units; u += 8) {
-          a0 = f32x4.add(a0, superBlockDot(kind, w, s, (u0 + u) >> 3, xm + (<usize>u << 7)));
+        // q4_k, q5_k per block of 256: d and dmin; per unit a 6-bit scale and min.
+        const planes = blockCount(kind, w, s);
+        const scaleBase = s + (kind == W_Q4_K ? 0 : planes * 32);
+        const dmBase = s + (kind == W_Q4_K ? planes * 12 : planes * 44);
+        for (let blk: usize = 0; blk < <usize>(units >> 3); blk++) {
+          const g = (u0 >> 3) + blk;
+          const scaleBytes = scaleBase + g * 12;
+          const d = f16ToF32(<u32>load<u16>(dmBase + (g << 2)));
+          const dmin = f16ToF32(<u32>load<u16>(dmBase + (g << 2), 2));
+          for (let j = 0; j < 8; j++) {
+            const u = (blk << 3) + <usize>j;
+            const xb = xm + (u << 6);
+            const q0 = unitQuants(kind, w, s, u0 + u, 0);
+            const q1 = unitQuants(kind, w, s, u0 + u, 1);
+            const sum = i32x4.add(halfBlockDotI8(xb, 0, q0), halfBlockDotI8(xb, 1, q1));
+            acc = madd(f32x4.convert_i32x4_s(sum), f32x4.splat(d * scaleMinK4(scaleBytes, j, 0) * load<f32>(dx + (u << 2))), acc);
+            offset -= dmin * scaleMinK4(scaleBytes, j, 1) * load<f32>(sx + (u << 2));
+          }
         }
       }
-      const t = f32x4.add(a0, a1);
-      const sum = f32x4.add(t, f32x4.shuffle(t, t, 2, 3, 0, 1));
-      store<f32>(y + ((<usize>m * N + n) << 2), f32x4.extract_lane(sum, 0) + f32x4.extract_lane(sum, 1));
+      store<f32>(y + ((<usize>m * N + n) << 2), sumLanes(acc) + offset);
     }
   }
 }
 
-/** Σ x · value over k-quant block blk (256 f32 of x at x), as lane-wise partial sums. */
+/**
+ * 16 q6_k quants (-32..31) from 16 bytes of ql (low or high nibbles) and the matching 16 bytes of
+ * qh (2 bits at bit `shift`): q = (nibble | two bits << 4) - 32. The arguments are constants at every
+ * call, so no shift is variable.
+ */
 // @ts-ignore: decorator
-@inline function superBlockDot(kind: i32, w: usize, s: usize, blk: usize, x: usize): v128 {
-  const blocks = blockCount(kind, w, s);
-  let acc = f32x4.splat(0);
-  let off = f32x4.splat(0);
-  if (kind == W_Q6_K) {
-    const d = f16ToF32(<u32>load<u16>(s + blocks * 80 + (blk << 1)));
-    const scales = s + blocks * 64 + (blk << 4);
-    for (let j = 0; j < 8; j++) {
-      const u = (blk << 3) + <usize>j;
-      const xu = x + (<usize>j << 7);
-      const s0 = d * <f32>load<i8>(scales + (<usize>j << 1));
-      const s1 = d * <f32>load<i8>(scales + (<usize>j << 1), 1);
-      acc = madd(dot16(unitQuants(kind, w, s, u, 0), xu), f32x4.splat(s0), acc);
-      acc = madd(dot16(unitQuants(kind, w, s, u, 1), xu + 64), f32x4.splat(s1), acc);
-    }
-    return acc;
-  }
-  const scales = s + (kind == W_Q4_K ? 0 : blocks * 32) + blk * 12;
-  const dm = s + (kind == W_Q4_K ? blocks * 12 : blocks * 44) + (blk << 2);
-  const d = f16ToF32(<u32>load<u16>(dm));
-  const dmin = f16ToF32(<u32>load<u16>(dm, 2));
-  for (let j = 0; j < 8; j++) {
-    const u = (blk << 3) + <usize>j;
-    const xu = x + (<usize>j << 7);
-    const sq = f32x4.add(dot16(unitQuants(kind, w, s, u, 0), xu), dot16(unitQuants(kind, w, s, u, 1), xu + 64));
-    const sx = f32x4.add(
-      f32x4.add(f32x4.add(v128.load(xu), v128.load(xu, 16)), f32x4.add(v128.load(xu, 32), v128.load(xu, 48))),
-      f32x4.add(f32x4.add(v128.load(xu, 64), v128.load(xu, 80)), f32x4.add(v128.load(xu, 96), v128.load(xu, 112))),
-    );
-    acc = madd(sq, f32x4.splat(d * scaleMinK4(scales, j, 0)), acc);
-    off = madd(sx, f32x4.splat(dmin * scaleMinK4(scales, j, 1)), off);
-  }
-  return f32x4.sub(acc, off);
+@inline function q6kQuants(ql: v128, qh: v128, high: i32, shift: i32): v128 {
+  const low = high ? i8x16.shr_u(ql, 4) : v128.and(ql, i8x16.splat(0x0f));
+  const top = i8x16.shl(v128.and(i8x16.shr_u(qh, shift), i8x16.splat(3)), 4);
+  return i8x16.sub(v128.or(low, top), i8x16.splat(32));
+}
+
+/** acc + unit u's two halves (quants h0, h1; int8 scales at sc, sc + 1; block scale d) against x. */
+// @ts-ignore: decorator
+@inline function q6kUnit(acc: v128, xm: usize, dx: usize, u: usize, sc: usize, d: f32, h0: v128, h1: v128): v128 {
+  const xb = xm + (u << 6);
+  const dd = d * load<f32>(dx + (u << 2));
+  acc = madd(f32x4.convert_i32x4_s(halfBlockDotI8(xb, 0, h0)), f32x4.splat(dd * <f32>load<i8>(sc)), acc);
+  return madd(f32x4.convert_i32x4_s(halfBlockDotI8(xb, 1, h1)), f32x4.splat(dd * <f32>load<i8>(sc, 1)), acc);
 }
 
 /** Row gather: rows ids[t] of a block-format table [vocab, dim] → y [tokens, dim]; ids outside 0..vocab-1 give zeros. */

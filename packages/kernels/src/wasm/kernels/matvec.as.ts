@@ -207,20 +207,32 @@ function dotF16Exact(x: usize, w: usize, K: i32): f32 {
 // q8_0 weights (dtype.ts: all int8 quants first, [N, K]; then the f16 scales, [N, K / 32]) against
 // int8 activations, as llama.cpp does: x is first quantized per block of 32 (d = max|x| / 127,
 // q = round(x / d), once per call by quantizeQ8Activations), then every block is an exact integer
-// dot product (int8 · int8 widened to int16, i32x4.dot_i16x8_s) scaled by d_w · d_x. About 1.5x
-// the speed of dequantising every weight to f32 (the loop is compute-bound: 128-bit SIMD); the
-// cost is x's rounding, ~0.4 % of x's block maximum per element (see the package README).
+// dot product scaled by d_w · d_x. The loop is compute-bound (128-bit SIMD), so the integer dot is
+// built from the cheapest instructions the runtime has:
+// - plain SIMD: weights widened to int16 against x stored as int16, i32x4.dot_i16x8_s (pmaddwd);
+// - relaxed SIMD: i16x8.relaxed_dot_i8x16_i7x16_s, whose second operand must lie in 0..127 (x86
+//   runs it as pmaddubsw, unsigned × signed), then pairs summed to i32 (pmaddwd by ones). So x is
+//   stored as |x| (0..127) beside a sign mask s (0 or -1 per byte) and the sign moves onto the
+//   weight: w·x = ((w ^ s) - s)·|x|, exact for weights in -127..127 (quantizers never write -128;
+//   llama.cpp's AVX kernels share this limit). Not the i32x4 ...add_s form: it is no faster on x86
+//   (V8 emits the same two instructions) and V8 11.3 (Node 20, behind a flag) miscomputes it in
+//   its baseline compiler.
+// Both forms take 64 bytes of activations per block (see sizes.ts); the cost is x's rounding, ~0.4 %
+// of x's block maximum per element (see the package README).
 
 /**
- * x f32 [M, K] → its int8 form at xq: [M, K] int16, then [M, K / 32] f32 scales (sizes.ts,
+ * x f32 [M, K] → its int8 form at xq: [M, K] as 64 bytes per block of 32, then [M, K / 32] f32
+ * scales d, then [M, K / 32] f32 block sums d · Σq (for the block formats' offsets; sizes.ts,
  * q8ActivationBytes; 16-aligned). Rows split over parts.
  */
 export function quantizeQ8Activations(tid: i32, nthreads: i32, x: usize, xq: usize, M: i32, K: i32): void {
   const blocks = K >> 5;
   const xd = xq + ((<usize>M * K) << 1);
+  const xs = xd + ((<usize>M * blocks) << 2);
   const end = shareStart(M, tid + 1, nthreads);
   for (let m = shareStart(M, tid, nthreads); m < end; m++) {
-    quantizeRow(x + ((<usize>m * K) << 2), xq + ((<usize>m * K) << 1), xd + ((<usize>m * blocks) << 2), blocks);
+    const row = (<usize>m * blocks) << 2;
+    quantizeRow(x + ((<usize>m * K) << 2), xq + ((<usize>m * K) << 1), xd + row, xs + row, blocks);
   }
 }
 
@@ -245,7 +257,7 @@ export function matvecQ8_0(
 /** Rows first..end of matvecQ8_0. */
 export function matvecQ8_0Rows(xq: usize, quants: usize, scales: usize, y: usize, M: i32, N: i32, K: i32, first: i32, end: i32): void {
   const blocks = K >> 5;
-  const xd = xq + ((<usize>M * K) << 1); // [M, K] int16, then [M, blocks] f32
+  const xd = xq + ((<usize>M * K) << 1); // 64 bytes per block of x [M, K], then [M, blocks] f32
   const scaleRowBytes = <usize>blocks << 1;
   let n = first;
   for (; n + 2 <= end; n += 2) {
@@ -306,28 +318,40 @@ export function matvecQ8_0Rows(xq: usize, quants: usize, scales: usize, y: usize
   }
 }
 
-/** Σ xq[i] · q[i] over one block: 32 int16 activations at xq, 32 int8 quants at q (i32x4 partials). */
+/**
+ * Σ x[i] · q[i] over one block (i32x4 partials): 32 int8 quants at q against one block of x as
+ * quantizeRow stored it at xq (int16, or |x| and sign masks: see above).
+ */
 // @ts-ignore: decorator
 @inline function blockDotI8(xq: usize, q: usize): v128 {
-  const q0 = v128.load(q);
-  const q1 = v128.load(q, 16);
-  const s = i32x4.add(
-    i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(q0), v128.load(xq)),
-    i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(q0), v128.load(xq, 16)),
-  );
-  const t = i32x4.add(
-    i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(q1), v128.load(xq, 32)),
-    i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(q1), v128.load(xq, 48)),
-  );
-  return i32x4.add(s, t);
+  return i32x4.add(halfBlockDotI8(xq, 0, v128.load(q)), halfBlockDotI8(xq, 1, v128.load(q, 16)));
 }
 
 /**
- * One row of x → int16 quants (in -127..127) and one f32 scale per block of 32:
- * d = max|x| / 127, q = nearest(x / d); an all-zero block gets d = 0 and zero quants.
+ * Σ x[i] · q[i] over half a block (i32x4 partials): 16 quants q (signed bytes, -127..127) against
+ * elements 16·half .. 16·half + 15 of the block of x at xq, as quantizeRow stored it.
  */
 // @ts-ignore: decorator
-@inline function quantizeRow(x: usize, xq: usize, xd: usize, blocks: i32): void {
+@inline export function halfBlockDotI8(xq: usize, half: i32, q: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    const sign = v128.load(xq + 32 + (<usize>half << 4));
+    const signed = i8x16.sub(v128.xor(q, sign), sign);
+    return i32x4.dot_i16x8_s(i16x8.relaxed_dot_i8x16_i7x16_s(signed, v128.load(xq + (<usize>half << 4))), i16x8.splat(1));
+  }
+  const x = xq + (<usize>half << 5);
+  return i32x4.add(
+    i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(q), v128.load(x)),
+    i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(q), v128.load(x, 16)),
+  );
+}
+
+/**
+ * One row of x → its int8 form, 64 bytes per block of 32 (int16 quants in -127..127, or with relaxed
+ * SIMD 32 bytes of |quant| then 32 sign masks), one f32 scale per block at xd, d = max|x| / 127,
+ * q = nearest(x / d) (an all-zero block gets d = 0 and zero quants), and d · Σq per block at xs.
+ */
+// @ts-ignore: decorator
+@inline function quantizeRow(x: usize, xq: usize, xd: usize, xs: usize, blocks: i32): void {
   for (let b = 0; b < blocks; b++) {
     const xb = x + (<usize>b << 7);
     const v0 = v128.load(xb), v1 = v128.load(xb, 16), v2 = v128.load(xb, 32), v3 = v128.load(xb, 48);
@@ -340,10 +364,23 @@ export function matvecQ8_0Rows(xq: usize, quants: usize, scales: usize, y: usize
     const inv = f32x4.splat(amax > 0 ? <f32>127 / amax : 0);
     store<f32>(xd + (<usize>b << 2), d);
     const o = xq + (<usize>b << 6);
-    v128.store(o, quantize8(v0, v1, inv));
-    v128.store(o, quantize8(v2, v3, inv), 16);
-    v128.store(o, quantize8(v4, v5, inv), 32);
-    v128.store(o, quantize8(v6, v7, inv), 48);
+    const q01 = quantize8(v0, v1, inv), q23 = quantize8(v2, v3, inv);
+    const q45 = quantize8(v4, v5, inv), q67 = quantize8(v6, v7, inv);
+    const sum16 = i16x8.add(i16x8.add(q01, q23), i16x8.add(q45, q67)); // |lane| ≤ 4 · 127
+    store<f32>(xs + (<usize>b << 2), <f32>sumLanesI32(i32x4.dot_i16x8_s(sum16, i16x8.splat(1))) * d);
+    if (ASC_FEATURE_RELAXED_SIMD) {
+      const lo = i8x16.narrow_i16x8_s(q01, q23);
+      const hi = i8x16.narrow_i16x8_s(q45, q67);
+      v128.store(o, i8x16.abs(lo));
+      v128.store(o, i8x16.abs(hi), 16);
+      v128.store(o, i8x16.shr_s(lo, 7), 32);
+      v128.store(o, i8x16.shr_s(hi, 7), 48);
+    } else {
+      v128.store(o, q01);
+      v128.store(o, q23, 16);
+      v128.store(o, q45, 32);
+      v128.store(o, q67, 48);
+    }
   }
 }
 

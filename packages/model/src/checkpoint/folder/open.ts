@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { argsFromHF, argsFromMetaParams, type CheckpointOptions, type ModelArgs } from '../../args.js';
 import { ModelError } from '../../errors.js';
 import { isGGUFFile, openGGUFCheckpoint } from '../gguf/checkpoint.js';
+import type { GGUFMetadata } from '../gguf/metadata.js';
 import { readHFConfig } from '../hf-config.js';
 import { HF_ROPE_LAYOUT } from '../hf-rows.js';
 import { openPthCheckpoint } from '../pth.js';
@@ -19,6 +20,8 @@ export interface OpenedCheckpoint {
   reader: CheckpointReader<TensorDType>;
   /** The file the args come from (`params.json`, `config.json` or the GGUF file), for messages. */
   source: string;
+  /** A GGUF file's metadata (its tokenizer and chat template are there), read with its header. */
+  ggufMetadata?: GGUFMetadata;
 }
 
 /** A Meta folder's `params.json`, parsed but not checked (see argsFromMetaParams), and its path. */
@@ -50,10 +53,10 @@ export async function openCheckpoint(
     if ((await isRegularFile(dir)) && !(await isGGUFFile(dir))) {
       throw new ModelError(`${dir} is a file but not a GGUF file; expected a .gguf file or a checkpoint folder`);
     }
-    const { args, reader } = await openGGUFCheckpoint(dir, sizes, (args, dtypeOf) =>
+    const { args, reader, metadata } = await openGGUFCheckpoint(dir, sizes, (args, dtypeOf) =>
       beforeOpening?.(args, dir, dtypeOf),
     );
-    return { format: 'gguf', args, reader, source: dir };
+    return { format: 'gguf', args, reader, source: dir, ggufMetadata: metadata };
   }
   if (!(await isFolder(dir))) {
     throw new ModelError(`checkpoint folder ${dir} does not exist or is not a folder (nor a .gguf file)`);

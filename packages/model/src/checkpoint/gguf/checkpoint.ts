@@ -206,7 +206,7 @@ async function readRopeFreqs(handle: FileHandle, info: GGUFTensorInfo, path: str
 function addTiedOutput(tensors: GGUFCheckpointTensor[]): void {
   const embedding = tensors.find((tensor) => tensor.name === 'tok_embeddings.weight');
   if (!embedding || tensors.some((tensor) => tensor.name === 'output.weight')) return;
-  tensors.push({ ...embedding, name: 'output.weight', shape: [...embedding.shape] });
+  tensors.push({ ...embedding, name: 'output.weight', shape: [...embedding.shape], sameBytesAs: embedding.name });
 }
 
 const fmt = (shape: readonly number[]) => `[${shape.join(', ')}]`;

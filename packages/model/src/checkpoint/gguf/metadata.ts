@@ -105,6 +105,11 @@ export class GGUFMetadata {
     return this.#array(key, new Set([GGUFValueType.STRING]), 'an array of strings') as string[];
   }
 
+  /** An array of f32 (or f64) numbers, e.g. a SentencePiece vocabulary's scores. */
+  numberArray(key: string): number[] {
+    return this.#array(key, FLOAT_TYPES, 'an array of numbers (f32)') as number[];
+  }
+
   integerArray(key: string): number[] {
     const values = this.#array(key, INTEGER_TYPES, 'an array of integers');
     values.forEach((value, i) => {

@@ -14,11 +14,24 @@ export interface ReferenceSizes {
   ropeTheta: number;
 }
 
+/** A weight's values: f32 as stored, or float64 as a quantised tensor dequantises exactly. */
+export type ReferenceWeight = Float32Array | Float64Array;
+
+export interface ReferenceOptions {
+  /**
+   * What each projection's input becomes before the product (default: itself): e.g. rounded to
+   * 8-bit blocks, as llama.cpp's CPU backend does to the activations of a quantised matmul, to see
+   * how far that moves the log-probs.
+   */
+  activations?: (x: Float64Array) => Float64Array;
+}
+
 /** Logits of every position, [tokens.length][vocabSize]. */
 export function referenceLogits(
-  weights: ReadonlyMap<string, Float32Array>,
+  weights: ReadonlyMap<string, ReferenceWeight>,
   sizes: ReferenceSizes,
   tokens: readonly number[],
+  options: ReferenceOptions = {},
 ): Float64Array[] {
   const w = (name: string) => {
     const tensor = weights.get(name);
@@ -27,7 +40,8 @@ export function referenceLogits(
   };
   const { dim, nHeads, nKvHeads } = sizes;
   const headDim = dim / nHeads;
-  const matVec = (m: Float32Array, x: Float64Array, rows: number) => {
+  const matVec = (m: ReferenceWeight, input: Float64Array, rows: number) => {
+    const x = options.activations ? options.activations(input) : input;
     const cols = x.length;
     const y = new Float64Array(rows);
     for (let r = 0; r < rows; r++) {
@@ -37,7 +51,7 @@ export function referenceLogits(
     }
     return y;
   };
-  const rmsNorm = (x: Float64Array, weight: Float32Array) => {
+  const rmsNorm = (x: Float64Array, weight: ReferenceWeight) => {
     let sum = 0;
     for (const v of x) sum += v * v;
     const scale = 1 / Math.sqrt(sum / x.length + sizes.normEps);
