@@ -1,12 +1,9 @@
-// The server's routes and OpenAI fields over real HTTP on loopback: HEAD, OPTIONS and CORS, the API
-// key, /health and /metrics, prompt token ids, n, seed, stop, logprobs, penalties, response_format.
-import { rm } from 'node:fs/promises';
 import { Llama } from '@llama-ts/generation';
 import { goldenDir, goldenExpected } from '@llama-ts/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '../src/server/index.js';
-import { LLAMA3_TOKENIZER, randomLlama3Checkpoint } from './helpers.js';
 import { events, http, post } from './http-client.js';
+import { useRandomLlama3Server } from './random-llama3-server.js';
 
 const golden = goldenExpected('tiny-meta-bf16');
 const PROMPT = golden.tokens.map((id) => `<${id}>`).join('');
@@ -274,21 +271,8 @@ describe('serve: OpenAI fields (the golden checkpoint)', () => {
 });
 
 describe('serve: chat logprobs and fields (a small random Llama 3 model)', () => {
-  let server: RunningServer;
-  let llama: Llama;
-  let dir: string;
+  const server = useRandomLlama3Server();
   const messages = [{ role: 'user', content: 'Say hello.' }];
-
-  beforeAll(async () => {
-    dir = await randomLlama3Checkpoint();
-    llama = await Llama.build({ ckptDir: dir, tokenizerPath: LLAMA3_TOKENIZER, backend: 'cpu', maxSeqLen: 256 });
-    server = await startServer({ llama, modelName: 'random-llama3', port: 0 });
-  });
-  afterAll(async () => {
-    await server?.close();
-    llama?.dispose();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
 
   it('logprobs with top_logprobs: one entry per token with its bytes and alternatives', async () => {
     const reply = await post(`${server.url}/v1/chat/completions`, {

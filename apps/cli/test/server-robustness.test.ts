@@ -2,7 +2,6 @@
 // and unfinished bodies, huge prompts, aborts, the queue and body limits. Assertions are about
 // ordering and completion, never about how long something took.
 import { once } from 'node:events';
-import { rm } from 'node:fs/promises';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Llama } from '@llama-ts/generation';
@@ -10,8 +9,8 @@ import { goldenDir } from '@llama-ts/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '../src/server/index.js';
 import { ResponseWriter } from '../src/server/writer.js';
-import { LLAMA3_TOKENIZER, randomLlama3Checkpoint } from './helpers.js';
 import { post, rawConnection, waitFor } from './http-client.js';
+import { useRandomLlama3Server } from './random-llama3-server.js';
 
 const PROMPT = '<1><2><3>';
 
@@ -172,20 +171,7 @@ describe('ResponseWriter: a reader that stops is dropped after the write timeout
 });
 
 describe('serve: a huge prompt is tokenised off the event loop (Llama 3 tokenizer)', () => {
-  let server: RunningServer;
-  let llama: Llama;
-  let dir: string;
-
-  beforeAll(async () => {
-    dir = await randomLlama3Checkpoint();
-    llama = await Llama.build({ ckptDir: dir, tokenizerPath: LLAMA3_TOKENIZER, backend: 'cpu', maxSeqLen: 256 });
-    server = await startServer({ llama, modelName: 'random-llama3', port: 0 });
-  });
-  afterAll(async () => {
-    await server?.close();
-    llama?.dispose();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  const server = useRandomLlama3Server();
 
   it('small requests sent after a 30k-character CJK prompt are answered before it', async () => {
     const order: string[] = [];

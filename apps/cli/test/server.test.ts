@@ -1,13 +1,13 @@
 import { spawn } from 'node:child_process';
-import { rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { idTokenizer, Llama } from '@llama-ts/generation';
 import { loadModel } from '@llama-ts/model';
 import { goldenDir, goldenExpected } from '@llama-ts/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '../src/server/index.js';
-import { CLI, LLAMA3_TOKENIZER, randomLlama3Checkpoint } from './helpers.js';
+import { CLI } from './helpers.js';
 import { events, http, post, waitFor } from './http-client.js';
+import { useRandomLlama3Server } from './random-llama3-server.js';
 
 describe('serve: the golden checkpoint (ids spelled <n>)', () => {
   let server: RunningServer;
@@ -110,20 +110,7 @@ describe('serve: the golden checkpoint (ids spelled <n>)', () => {
 });
 
 describe('serve: chat with the Llama 3 tokenizer (a small random model)', () => {
-  let server: RunningServer;
-  let llama: Llama;
-  let dir: string;
-
-  beforeAll(async () => {
-    dir = await randomLlama3Checkpoint();
-    llama = await Llama.build({ ckptDir: dir, tokenizerPath: LLAMA3_TOKENIZER, backend: 'cpu', maxSeqLen: 256 });
-    server = await startServer({ llama, modelName: 'random-llama3', port: 0 });
-  });
-  afterAll(async () => {
-    await server?.close();
-    llama?.dispose();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  const server = useRandomLlama3Server();
 
   const messages = [
     { role: 'system', content: 'You are terse.' },

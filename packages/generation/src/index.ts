@@ -2,7 +2,6 @@ export {
   BatchEngine,
   type BatchEngineOptions,
   type BatchEngineStats,
-  type BatchForwardRow,
   type BatchLanguageModel,
   type BatchRequest,
   type BatchStream,

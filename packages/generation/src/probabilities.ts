@@ -69,14 +69,19 @@ function divideToFloat32(logits: Float32Array, divisor: number): Float32Array {
 
 /** Natural-log softmax in f64 (no temperature: the reference's log-probs use the raw logits). */
 export function logSoftmax(logits: Float32Array): Float64Array {
+  const { max, logSum } = logSoftmaxTerms(logits);
+  const out = new Float64Array(logits.length);
+  for (let i = 0; i < logits.length; i++) out[i] = (logits[i] as number) - max - logSum;
+  return out;
+}
+
+/** The max logit and log Σ exp(logit - max): logSoftmax(logits)[i] = logits[i] - max - logSum. */
+function logSoftmaxTerms(logits: Float32Array): { max: number; logSum: number } {
   const max = finiteMaxLogit(logits);
   let sum = 0;
   for (let i = 0; i < logits.length; i++) sum += Math.exp((logits[i] as number) - max);
   if (Number.isNaN(sum)) throw new GenerationError('logits must not contain NaN');
-  const logSum = Math.log(sum);
-  const out = new Float64Array(logits.length);
-  for (let i = 0; i < logits.length; i++) out[i] = (logits[i] as number) - max - logSum;
-  return out;
+  return { max, logSum: Math.log(sum) };
 }
 
 /** A token and its natural-log probability. */
@@ -92,17 +97,18 @@ export interface TokenLogprob {
 export function topLogprobsOf(logits: Float32Array, k: number): TokenLogprob[] {
   if (!Number.isInteger(k) || k < 0) throw new GenerationError(`topLogprobs must be an integer ≥ 0, got ${k}`);
   if (k === 0) return [];
-  const logprobs = logSoftmax(logits);
+  // The k largest logits (no vocabulary-sized array per token), then their log-probs.
   // A sorted list of at most k entries: insertion is O(k) per token, and k is small (OpenAI allows 20).
-  const best: TokenLogprob[] = [];
-  for (let token = 0; token < logprobs.length; token++) {
-    const logprob = logprobs[token] as number;
-    if (Number.isNaN(logprob)) continue;
-    if (best.length === k && logprob <= (best[k - 1] as TokenLogprob).logprob) continue;
+  const best: { token: number; logit: number }[] = [];
+  for (let token = 0; token < logits.length; token++) {
+    const logit = logits[token] as number;
+    if (Number.isNaN(logit)) continue;
+    if (best.length === k && logit <= (best[k - 1] as { logit: number }).logit) continue;
     let at = best.length;
-    while (at > 0 && (best[at - 1] as TokenLogprob).logprob < logprob) at--;
-    best.splice(at, 0, { token, logprob: Math.fround(logprob) });
+    while (at > 0 && (best[at - 1] as { logit: number }).logit < logit) at--;
+    best.splice(at, 0, { token, logit });
     if (best.length > k) best.pop();
   }
-  return best;
+  const { max, logSum } = logSoftmaxTerms(logits);
+  return best.map(({ token, logit }) => ({ token, logprob: Math.fround(logit - max - logSum) }));
 }

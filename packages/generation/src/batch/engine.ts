@@ -1,3 +1,4 @@
+import type { BatchRow } from '@llama-ts/model';
 import type { StreamDecoder } from '@llama-ts/tokenizer';
 import { GenerationError, QueueFullError } from '../errors.js';
 import { allStopTokens, tokenLogprob, yieldToEventLoop } from '../generate.js';
@@ -17,16 +18,9 @@ import { UsageClock } from '../usage.js';
 import { type CacheSlot, pickSlot } from './slots.js';
 import { TokenChannel } from './token-channel.js';
 
-/** One row of a batched forward pass: a sequence's new tokens, its cache slot, its first new position. */
-export interface BatchForwardRow {
-  tokens: readonly number[];
-  slot: number;
-  startPos: number;
-}
-
 /** A model that runs sequences at their own positions in one pass (@llama-ts/model's Transformer.forwardBatch). */
 export interface BatchLanguageModel extends LanguageModel {
-  forwardBatch(rows: readonly BatchForwardRow[], options?: { logits?: 'last' | 'all' }): Promise<Float32Array>;
+  forwardBatch(rows: readonly BatchRow[], options?: { logits?: 'last' | 'all' }): Promise<Float32Array>;
 }
 
 export interface BatchEngineOptions {
@@ -386,7 +380,7 @@ export class BatchEngine {
   }
 
   /** Runs the rows; a failure ends the requests in them with the error (and forgets their slots' caches). */
-  async #forward(group: Job[], rows: BatchForwardRow[]): Promise<Float32Array | undefined> {
+  async #forward(group: Job[], rows: BatchRow[]): Promise<Float32Array | undefined> {
     try {
       return await this.#model.forwardBatch(rows, { logits: 'last' });
     } catch (error) {
